@@ -1,0 +1,170 @@
+"""Every setting in one place: read from the environment, validated at start-up.
+
+A bad or missing value raises `ConfigError` naming the variable, so the service
+never starts half-configured.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MODERATION_POLICIES = ("auto", "first-time", "all")
+"""`auto`: the spam check decides; `first-time`: hold authors never approved before; `all`: hold everything."""
+
+SANITIZER_ENGINES = ("bleach", "nh3")
+"""bleach is the specified default; nh3 is the maintained, much faster alternative."""
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its Flask config key, default and parser."""
+
+    env: str
+    key: str
+    default: str | None
+    parse: Callable[[str], Any]
+    doc: str
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _float_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    origins = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"{item!r} is not an origin like https://blog.example")
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+    )
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _url(value: str) -> str:
+    if "://" not in value:
+        raise ValueError("must be a URL")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "DATABASE_URL", None, _url,
+            "SQLAlchemy URL; default an SQLite file under `instance/`. PostgreSQL: `postgresql+psycopg://…`."),
+    Setting("REDIS_URL", "REDIS_URL", "redis://127.0.0.1:6379/0", _url, "Redis for the RQ queues and counters."),
+    Setting("COMMENTS_SECRET_KEY", "SECRET_KEY", None, _text,
+            "Signs form tokens and sessions. Required; `make run` generates one under `instance/`."),
+    Setting("COMMENTS_ALLOWED_ORIGINS", "ALLOWED_ORIGINS", "", _origins,
+            "Comma-separated origins allowed to post (CORS) and to be redirected to after a form post."),
+    Setting("COMMENTS_FLOOD_SECONDS", "FLOOD_SECONDS", "15", _int_at_least(0),
+            "Minimum seconds between two comments from one client address; 0 disables."),
+    Setting("COMMENTS_TRUSTED_PROXIES", "TRUSTED_PROXIES", "", _networks,
+            "Addresses or networks whose `X-Forwarded-For` is believed; default none."),
+    Setting("COMMENTS_MODERATION", "MODERATION", "auto", _choice(MODERATION_POLICIES),
+            "`auto`, `first-time` or `all`."),
+    Setting("COMMENTS_SANITIZER", "SANITIZER", "bleach", _choice(SANITIZER_ENGINES),
+            "`bleach` (default, as specified) or `nh3` (maintained, far faster; recommended)."),
+    Setting("COMMENTS_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", str(256 * 1024), _int_at_least(1024),
+            "Largest request body accepted; larger answers 413."),
+    Setting("COMMENTS_HONEYPOT_FIELD", "HONEYPOT_FIELD", "url2", _text,
+            "Name of the hidden form field that must stay empty."),
+    Setting("COMMENTS_MAX_LINKS", "MAX_LINKS", "2", _int_at_least(0),
+            "Links at or above this count hold a comment (WordPress's `comment_max_links`)."),
+    Setting("COMMENTS_JOB_TIMEOUT", "JOB_TIMEOUT", "60", _int_at_least(1), "Seconds a spam check may run."),
+    Setting("COMMENTS_SWEEP_SECONDS", "SWEEP_SECONDS", "30", _int_at_least(1),
+            "How often each worker re-enqueues pending comments that have no live job."),
+    Setting("COMMENTS_REQUIRE_TOKEN", "REQUIRE_TOKEN", "false", _flag,
+            "Treat submissions without a form token as suspicious."),
+    Setting("COMMENTS_MIN_SUBMIT_SECONDS", "MIN_SUBMIT_SECONDS", "3", _float_between(0, 3600),
+            "A form submitted faster than this after its token was issued is suspicious."),
+    Setting("COMMENTS_TOKEN_MAX_AGE", "TOKEN_MAX_AGE", str(2 * 3600), _int_at_least(60),
+            "Seconds a form token stays valid."),
+)
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every setting from the environment; raise ConfigError naming the first bad one."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env, setting.default)
+        if raw is None:
+            continue
+        try:
+            config[setting.key] = setting.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{setting.env}={raw!r} is invalid: {error}") from None
+    return config
+
+
+def finish(config: dict[str, Any], instance_path: str) -> None:
+    """Fill the defaults that depend on the instance folder and check the secret key."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "comments.sqlite3")
+    if not config.get("SECRET_KEY"):
+        if not config.get("TESTING"):
+            raise ConfigError("COMMENTS_SECRET_KEY is required (a long random string; see README).")
+        config["SECRET_KEY"] = secrets.token_urlsafe(32)
+    elif len(config["SECRET_KEY"]) < 16:
+        raise ConfigError("COMMENTS_SECRET_KEY is too short: use at least 16 random characters.")
+
+
+def reference_table() -> str:
+    """The README's configuration table, generated from SETTINGS so the two cannot drift."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default else "—"
+        rows.append(f"| `{setting.env}` | {default} | {setting.doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,149 @@
+"""The public side: POST /comments from a site's form, the approved thread, the allowed tags."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Connection
+
+from . import flood, queue, sanitize, status, store, submission
+from .client_ip import client_ip
+from .db import get_engine
+from .errors import wants_json
+from .form_token import TOKEN_FIELD, token_signals
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("public", __name__)
+
+
+@bp.post("/comments")
+def create_comment() -> Any:
+    config = current_app.config
+    raw = submission.read_body(request.mimetype, request.content_type or "", request.get_data(cache=False))
+    sub = submission.validate(raw, config["HONEYPOT_FIELD"], TOKEN_FIELD)
+    content = "" if sub.errors else sanitize.sanitize(sub.comment, config["SANITIZER"])
+    if not sub.errors and not content.strip():
+        sub.errors["comment"] = "Comment is empty once markup outside the allowed tags is removed."
+    engine = get_engine()
+    with engine.connect() as conn:
+        check_parent(conn, sub)
+        if sub.errors:
+            return answer_errors(sub.errors, 422, sub.redirect_to)
+        if store.is_duplicate(conn, sub.post_id, sub.author, sub.email, sub.comment):
+            message = "Duplicate comment: it looks as though you have already said that."
+            return answer_errors({"comment": message}, 409, sub.redirect_to)
+    address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
+    if wait := flood_wait(address):
+        response = answer_errors({"comment": f"You are posting too quickly. Wait {wait} s."}, 429, sub.redirect_to)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    values = comment_values(sub, content, address)
+    state, reason = (status.SPAM, "honeypot field filled") if sub.honeypot_filled else (status.PENDING, None)
+    with engine.begin() as conn:
+        comment_id = store.insert_comment(conn, values, state, reason)
+    logger.info("comment %s stored as %s for post %s", comment_id, state, sub.post_id)
+    if state == status.PENDING:
+        queue.try_enqueue(queue.get_queue(), comment_id, config["JOB_TIMEOUT"])
+    return answer_accepted(comment_id, values, sub.redirect_to)
+
+
+def check_parent(conn: Connection, sub: submission.Submission) -> None:
+    """A reply must answer an approved comment of the same post."""
+    if sub.parent_id is not None and "post_id" not in sub.errors and sub.post_id:
+        if not store.is_approved_in_post(conn, sub.parent_id, sub.post_id):
+            sub.errors["parent_id"] = f"Parent id {sub.parent_id} is not an approved comment of this post."
+
+
+def flood_wait(address: str | None) -> int:
+    """Seconds this address must wait; Redis being down lets the comment through (it is kept either way)."""
+    try:
+        return flood.seconds_to_wait(queue.get_redis(), address, current_app.config["FLOOD_SECONDS"])
+    except redis.RedisError as error:
+        logger.warning("flood check skipped: Redis unavailable (%s)", error)
+        return 0
+
+
+def comment_values(sub: submission.Submission, content: str, address: str | None) -> dict[str, Any]:
+    return {
+        "post_id": sub.post_id,
+        "parent_id": sub.parent_id,
+        "author": sub.author,
+        "email": sub.email,
+        "url": sub.url,
+        "content": content,
+        "original": sub.comment,
+        "ip": address,
+        "user_agent": (request.user_agent.string or "")[:255] or None,
+        "referrer": (request.referrer or "")[:255] or None,
+        "signals": token_signals(sub.token, current_app.config),
+    }
+
+
+def answer_errors(errors: dict[str, str], code: int, redirect_to: str | None = None) -> Response:
+    """JSON `{"errors": {field: sentence}}`, or for a form post a plain page listing them."""
+    if wants_json():
+        response = jsonify(errors=errors)
+    else:
+        back = allowed_redirect(redirect_to) or allowed_redirect(request.referrer)
+        response = Response(render_template("public/errors.html", errors=errors, back=back))
+    response.status_code = code
+    return response
+
+
+def answer_accepted(comment_id: int, values: dict[str, Any], redirect_to: str | None) -> Any:
+    """202 with the public comment as JSON; a form post goes back to the site, or to a small page."""
+    comment = store.public_view({**values, "id": comment_id, "status": status.PENDING, "created_at": store.utcnow()})
+    if wants_json():
+        return jsonify(id=comment_id, status=status.PENDING, comment=comment), 202
+    target = allowed_redirect(redirect_to)
+    if target:
+        return redirect(f"{target.split('#')[0]}#comment-{comment_id}", code=303)
+    return render_template("public/received.html", comment=comment), 202
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def allowed_redirect(url: str | None) -> str | None:
+    """The URL if its origin (scheme, host and port, compared exactly) is an allowed one."""
+    if url and origin_of(url) in current_app.config["ALLOWED_ORIGINS"]:
+        return url
+    return None
+
+
+@bp.get("/posts/<path:post_id>/comments")
+def thread(post_id: str) -> ResponseReturnValue:
+    """The approved comments of a post in thread order, public fields only; ETag answers 304."""
+    with get_engine().connect() as conn:
+        comments = store.approved_thread(conn, post_id)
+    response = jsonify(post_id=post_id, comments=comments)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/allowed-tags")
+def allowed_tags() -> Response:
+    return jsonify(sanitize.allowed_tags_payload())
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """CORS only for the configured origins; preflights name what a comment form needs."""
+    origin = request.headers.get("Origin")
+    if origin and origin.lower() in current_app.config["ALLOWED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response.headers["Access-Control-Max-Age"] = "600"
+    response.vary.add("Origin")
+    return response

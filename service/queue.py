@@ -1,0 +1,113 @@
+"""The Redis connection, the RQ queue of spam checks, enqueueing, and the sweeper that re-enqueues.
+
+Nothing executable travels through Redis: jobs carry only the comment id, with
+RQ's JSON serializer and the job function named by its dotted path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, current_app
+from rq import Callback, Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+from sqlalchemy import Engine
+
+from . import store
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "spam-checks"
+"""The queue `comments worker` consumes."""
+JOB_FUNCTION = "workers.spam_check.check_comment"
+FAILURE_CALLBACK = "workers.spam_check.on_failure"
+FAILURE_TTL = 7 * 24 * 3600
+"""Failed jobs stay a week in RQ's failed_job_registry for operators to inspect."""
+RESULT_TTL = 600
+RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
+"""Back-off for checks that fail transiently (Akismet unreachable, database busy)."""
+LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+REDIS_TIMEOUT = 2.0
+"""Seconds the web process waits on Redis before treating it as down (the comment is kept anyway)."""
+
+
+def job_id(comment_id: int) -> str:
+    """Stable per comment, so enqueueing twice is harmless."""
+    return f"spam-check-{comment_id}"
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+
+
+def make_queue(connection: redis.Redis) -> Queue:
+    return Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+
+
+def get_redis() -> redis.Redis:
+    connection: redis.Redis = current_app.extensions["redis"]
+    return connection
+
+
+def get_queue() -> Queue:
+    return make_queue(get_redis())
+
+
+def enqueue_check(queue: Queue, comment_id: int, timeout: int) -> bool:
+    """Enqueue the spam check of one comment; False if it already has a job waiting or running."""
+    try:
+        queue.enqueue(
+            JOB_FUNCTION,
+            comment_id,
+            job_id=job_id(comment_id),
+            unique=True,
+            job_timeout=timeout,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            retry=RETRY,
+            on_failure=Callback(FAILURE_CALLBACK),
+            description=f"spam check of comment {comment_id}",
+        )
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def try_enqueue(queue: Queue, comment_id: int, timeout: int) -> None:
+    """Enqueue after the comment is committed; if Redis is down the sweeper catches up later."""
+    try:
+        enqueue_check(queue, comment_id, timeout)
+    except redis.RedisError as error:
+        logger.warning("comment %s stays pending: could not enqueue its check (%s)", comment_id, error)
+
+
+def sweep(engine: Engine, queue: Queue, timeout: int) -> int:
+    """Re-enqueue every pending comment without a live job; returns how many were enqueued.
+
+    Catches comments stored while Redis was down, jobs lost when Redis restarted
+    without persistence, and jobs whose worker died (RQ moves those to failed).
+    """
+    enqueued, after = 0, 0
+    while True:
+        with engine.connect() as conn:
+            ids = store.pending_ids(conn, after_id=after)
+        if not ids:
+            return enqueued
+        after = ids[-1]
+        jobs = Job.fetch_many([job_id(i) for i in ids], connection=queue.connection, serializer=JSONSerializer)
+        for comment_id, job in zip(ids, jobs, strict=True):
+            if job is not None and job.get_status(refresh=False) in LIVE:
+                continue
+            if job is not None:
+                job.delete()
+            if enqueue_check(queue, comment_id, timeout):
+                enqueued += 1
+                logger.info("comment %s re-enqueued by the sweeper", comment_id)
+
+
+def init_app(app: Flask) -> None:
+    """One Redis client per app; redis-py's pool is safe across threads and reconnects by itself."""
+    app.extensions["redis"] = connect(app.config["REDIS_URL"])

@@ -1,0 +1,62 @@
+"""The tables (SQLAlchemy Core). Alembic's migrations create them; this module describes them for queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from . import limits
+
+metadata = MetaData()
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", String(limits.POST_ID), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="SET NULL"), nullable=True),
+    Column("author", String(limits.AUTHOR), nullable=False),
+    Column("email", String(limits.EMAIL), nullable=False),
+    Column("url", String(limits.URL), nullable=True),
+    Column("content", Text, nullable=False, doc="Sanitized HTML, safe to render."),
+    Column("original", Text, nullable=False, doc="The text as submitted; never rendered as HTML."),
+    Column("content_hash", String(64), nullable=False, doc="sha256 of the submitted text, for duplicates."),
+    Column("ip", String(45), nullable=True),
+    Column("user_agent", String(limits.USER_AGENT), nullable=True),
+    Column("referrer", String(limits.REFERRER), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("spam_score", Float, nullable=True),
+    Column("reasons", JSON, nullable=False, default=list, doc="[{check, score, reason}] behind the verdict."),
+    Column("signals", JSON, nullable=False, default=dict, doc="Intake facts for the checks (form token…)."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_comments_status_created", "status", "created_at"),
+    Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
+    Index("ix_comments_email", "email"),
+    Index("ix_comments_ip_created", "ip", "created_at"),
+    Index("ix_comments_content_hash", "content_hash"),
+)
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("actor", String(120), nullable=False, doc="'intake', 'spam-check' or 'moderator:<name>'."),
+    Column("reason", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_status_changes_comment", "comment_id"),
+)

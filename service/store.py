@@ -1,0 +1,188 @@
+"""Every query on comments, and the status transitions with their audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+
+from . import status
+from .schema import comments, status_changes
+
+PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
+"""What the site may show: never email, IP, user agent or the original text."""
+
+INTAKE = "intake"
+SPAM_CHECK = "spam-check"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_hash(text: str) -> str:
+    """Fingerprint of the submitted text, so duplicates are found through an index."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def record_change(
+    conn: Connection, comment_id: int, from_status: str | None, to_status: str, actor: str, reason: str | None
+) -> None:
+    """Append one entry to the audit trail."""
+    conn.execute(
+        insert(status_changes).values(
+            comment_id=comment_id,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            created_at=utcnow(),
+        )
+    )
+
+
+def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason: str | None = None) -> int:
+    """Store a new comment in `state` and record how it arrived; returns its id."""
+    now = utcnow()
+    row = {
+        "reasons": [],
+        "signals": {},
+        **values,
+        "status": state,
+        "content_hash": content_hash(values["original"]),
+        "created_at": now,
+        "updated_at": now,
+    }
+    comment_id = int(conn.execute(insert(comments).values(**row).returning(comments.c.id)).scalar_one())
+    record_change(conn, comment_id, None, state, INTAKE, reason)
+    return comment_id
+
+
+def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:
+    return conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
+
+
+def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
+    """The same text from the same author or email on the same post, trash aside (as WordPress checks)."""
+    query = select(comments.c.id).where(
+        comments.c.content_hash == content_hash(original),
+        comments.c.post_id == post_id,
+        or_(comments.c.author == author, comments.c.email == email),
+        comments.c.status != status.TRASH,
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def is_approved_in_post(conn: Connection, comment_id: int, post_id: str) -> bool:
+    query = select(comments.c.id).where(
+        comments.c.id == comment_id, comments.c.post_id == post_id, comments.c.status == status.APPROVED
+    )
+    return conn.execute(query).first() is not None
+
+
+def has_approved_comment(conn: Connection, email: str) -> bool:
+    """Whether this email has been approved before: `first-time` moderation trusts such authors."""
+    query = select(comments.c.id).where(
+        func.lower(comments.c.email) == email.lower(), comments.c.status == status.APPROVED
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def set_verdict(
+    conn: Connection, comment_id: int, verdict: str, score: float, reasons: list[dict[str, Any]], actor: str
+) -> bool:
+    """Move a pending comment to its verdict; False (and no change) if it already has one.
+
+    The `WHERE status = 'pending'` makes this atomic: of two workers racing on one
+    comment, or one job delivered twice, exactly one writes a verdict and an audit entry.
+    """
+    changed = conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id, comments.c.status == status.PENDING)
+        .values(status=verdict, spam_score=score, reasons=reasons, updated_at=utcnow())
+    ).rowcount
+    if changed:
+        summary = "; ".join(r["reason"] for r in reasons if r.get("reason")) or None
+        record_change(conn, comment_id, status.PENDING, verdict, actor, summary)
+    return bool(changed)
+
+
+def transition(
+    conn: Connection, comment_id: int, to_status: str, actor: str, reason: str | None = None
+) -> str | None:
+    """Move a comment to `to_status`; returns the status it left, or None if it does not exist."""
+    row = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).first()
+    if row is None:
+        return None
+    previous: str = row.status
+    changed = conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id, comments.c.status == previous)
+        .values(status=to_status, updated_at=utcnow())
+    ).rowcount
+    if changed and previous != to_status:
+        record_change(conn, comment_id, previous, to_status, actor, reason)
+    return previous
+
+
+def pending_ids(conn: Connection, limit: int = 1000, after_id: int = 0) -> list[int]:
+    """Ids of pending comments, oldest first, in pages (the sweeper walks them all)."""
+    query = (
+        select(comments.c.id)
+        .where(comments.c.status == status.PENDING, comments.c.id > after_id)
+        .order_by(comments.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def changes_for(conn: Connection, comment_id: int) -> Sequence[RowMapping]:
+    query = select(status_changes).where(status_changes.c.comment_id == comment_id).order_by(status_changes.c.id)
+    return conn.execute(query).mappings().all()
+
+
+def public_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """The public fields of a comment, JSON-ready."""
+    view = {field: row[field] for field in PUBLIC_FIELDS}
+    view["created_at"] = as_utc(row["created_at"]).isoformat()
+    return view
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def approved_thread(conn: Connection, post_id: str) -> list[dict[str, Any]]:
+    """The approved comments of a post in thread order: each reply right after its parent's subtree.
+
+    A reply whose parent is not approved (any more) is shown at the top level, so
+    it is never silently hidden.
+    """
+    query = (
+        select(*(comments.c[field] for field in PUBLIC_FIELDS))
+        .where(and_(comments.c.post_id == post_id, comments.c.status == status.APPROVED))
+        .order_by(comments.c.created_at, comments.c.id)
+    )
+    rows = [public_view(row) for row in conn.execute(query).mappings()]
+    return thread_order(rows)
+
+
+def thread_order(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Order rows depth-first by parent, keeping time order among siblings; adds `depth`."""
+    rows = list(rows)
+    present = {row["id"] for row in rows}
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        parent = row["parent_id"] if row["parent_id"] in present else None
+        children.setdefault(parent, []).append(row)
+    ordered: list[dict[str, Any]] = []
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        ordered.append({**row, "depth": depth})
+        stack.extend((child, depth + 1) for child in reversed(children.get(row["id"], [])))
+    return ordered

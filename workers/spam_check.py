@@ -1,0 +1,43 @@
+"""The RQ job: load the comment, run the checks, write the verdict. Safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from rq.job import Job
+
+from service import status, store
+from service.db import get_engine
+
+from .verdict import decide
+
+logger = logging.getLogger(__name__)
+
+
+def check_comment(comment_id: int) -> str:
+    """Decide one pending comment; a comment that already has a verdict (or is gone) is left alone."""
+    engine = get_engine()
+    with engine.connect() as conn:
+        comment = store.get_comment(conn, comment_id)
+        if comment is None or comment["status"] != status.PENDING:
+            logger.info("comment %s needs no check (already decided or deleted)", comment_id)
+            return "skipped"
+        verdict, score, findings = decide(conn, dict(comment), current_app.config)
+    with engine.begin() as conn:
+        written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
+    logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")
+    return verdict if written else "skipped"
+
+
+def on_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """After the last retry, hold the comment with the error as its reason: never lost, never approved."""
+    if job.retries_left:
+        return
+    comment_id = int(job.args[0])
+    reason = f"spam check failed: {exc_type.__name__}: {exc_value}"[:500]
+    finding = {"check": "error", "score": 0.0, "reason": reason}
+    with get_engine().begin() as conn:
+        store.set_verdict(conn, comment_id, status.HELD, 0.0, [finding], store.SPAM_CHECK)
+    logger.error("comment %s held: %s", comment_id, reason)
