@@ -21,7 +21,9 @@ from . import store
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "spam-checks"
-"""The queue `comments worker` consumes."""
+"""The spam checks of new comments; `comments worker` serves it first."""
+LEARN_QUEUE = "learning"
+"""Moderators' decisions to learn from, and retraining."""
 JOB_FUNCTION = "workers.spam_check.check_comment"
 FAILURE_CALLBACK = "workers.spam_check.on_failure"
 FAILURE_TTL = 7 * 24 * 3600

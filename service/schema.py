@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from . import limits
@@ -59,4 +60,22 @@ status_changes = Table(
     Column("reason", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_status_changes_comment", "comment_id"),
+)
+
+word_lists = Table(
+    "word_lists",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list", String(16), nullable=False, doc="'moderation' holds, 'disallowed' files as spam."),
+    Column("term", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("list", "term", name="uq_word_lists_list_term"),
+)
+
+comment_domains = Table(
+    "comment_domains",
+    metadata,
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain", String(253), primary_key=True, doc="Host of a link in the comment or of its author URL."),
+    Index("ix_comment_domains_domain", "domain"),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from service import queue
@@ -41,7 +41,7 @@ def make_worker(app: Flask) -> SweepingWorker:
     interval = app.config["SWEEP_SECONDS"]
     connection = queue.connect(app.config["REDIS_URL"])
     worker = SweepingWorker(
-        [queue.make_queue(connection)],
+        [queue.make_queue(connection), Queue(queue.LEARN_QUEUE, connection=connection, serializer=JSONSerializer)],
         connection=connection,
         serializer=JSONSerializer,
         worker_ttl=interval + TTL_MARGIN,

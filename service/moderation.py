@@ -1,0 +1,87 @@
+"""Moderators' decisions: the actions, the status each leads to, and teaching the spam engine from them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+from sqlalchemy import Connection, delete, select
+
+from . import queue as queues
+from . import status, store
+from .schema import comments, status_changes
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = {
+    "approve": status.APPROVED,
+    "unapprove": status.HELD,
+    "spam": status.SPAM,
+    "ham": status.APPROVED,
+    "trash": status.TRASH,
+    "restore": None,
+}
+"""Action name -> the status it leads to; `restore` goes back to where the comment was before trash or spam."""
+TEACHING = {"spam": True, "ham": False}
+"""Actions that teach the spam engine, and whether they say spam."""
+LEARN_FUNCTION = "workers.learning.learn_from_decision"
+
+
+@dataclass(frozen=True)
+class Decision:
+    comment_id: int
+    action: str
+    from_status: str
+    to_status: str
+
+
+def actor(moderator: str) -> str:
+    return f"moderator:{moderator}"
+
+
+def restore_target(conn: Connection, comment_id: int) -> str:
+    """The status a comment had before it went to trash or spam; held if unknown."""
+    query = (
+        select(status_changes.c.from_status)
+        .where(status_changes.c.comment_id == comment_id,
+               status_changes.c.to_status.in_((status.TRASH, status.SPAM)))
+        .order_by(status_changes.c.id.desc())
+        .limit(1)
+    )
+    previous = conn.execute(query).scalar()
+    return previous if previous in (status.APPROVED, status.HELD) else status.HELD
+
+
+def apply(conn: Connection, comment_id: int, action: str, moderator: str, reason: str | None = None) -> Decision | None:
+    """Carry out one action and record it; None if the comment does not exist. Raises KeyError for a bad action."""
+    target = ACTIONS[action]
+    current = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).scalar()
+    if current is None:
+        return None
+    if target is None:
+        target = restore_target(conn, comment_id) if current in (status.TRASH, status.SPAM) else current
+    store.transition(conn, comment_id, target, actor(moderator), reason or action)
+    return Decision(comment_id, action, current, target)
+
+
+def delete_forever(conn: Connection, comment_id: int, moderator: str) -> bool:
+    """Remove a comment and its audit trail; logged, since the trail goes with it."""
+    removed = conn.execute(delete(comments).where(comments.c.id == comment_id)).rowcount
+    if removed:
+        logger.info("comment %s deleted for ever by %s", comment_id, moderator)
+    return bool(removed)
+
+
+def teach(connection: redis.Redis, decision: Decision) -> None:
+    """After the decision is committed: spam / not-spam teach the classifier (and Akismet) on the learning queue."""
+    if decision.action not in TEACHING:
+        return
+    queue = Queue(queues.LEARN_QUEUE, connection=connection, serializer=JSONSerializer)
+    try:
+        queue.enqueue(LEARN_FUNCTION, decision.comment_id, TEACHING[decision.action],
+                      failure_ttl=queues.FAILURE_TTL, result_ttl=queues.RESULT_TTL, retry=queues.RETRY)
+    except redis.RedisError as error:
+        logger.warning("comment %s: decision kept, but the engine was not taught (%s)", decision.comment_id, error)
