@@ -75,4 +75,10 @@ def dev(host: str, port: int) -> None:
 
 
 def main() -> None:
-    cli.main(prog_name="comments")
+    """The console script: a bad setting ends with one line naming it, not a traceback."""
+    from .config import ConfigError
+
+    try:
+        cli.main(prog_name="comments")
+    except ConfigError as error:
+        sys.exit(f"comments: {error}")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 
 from . import status
-from .schema import comments, status_changes
+from .schema import comment_domains, comments, status_changes
 
 PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
 """What the site may show: never email, IP, user agent or the original text."""
+
+HREF = re.compile(r'href="([^"]+)"')
 
 INTAKE = "intake"
 SPAM_CHECK = "spam-check"
@@ -58,7 +62,29 @@ def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason:
     }
     comment_id = int(conn.execute(insert(comments).values(**row).returning(comments.c.id)).scalar_one())
     record_change(conn, comment_id, None, state, INTAKE, reason)
+    domains = link_domains(row["content"], row.get("url"))
+    if domains:
+        conn.execute(insert(comment_domains), [{"comment_id": comment_id, "domain": d} for d in sorted(domains)])
     return comment_id
+
+
+def domain_of(url: str) -> str | None:
+    """The host of a URL, lower-cased and without `www.`, so one site counts as one domain."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def link_domains(content: str, url: str | None) -> set[str]:
+    """Domains linked from the sanitized content and the author's website (reputation checks use them)."""
+    found = {domain_of(href) for href in HREF.findall(content)}
+    if url:
+        found.add(domain_of(url))
+    return {domain[:253] for domain in found if domain}
 
 
 def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:

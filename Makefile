@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+REDIS_URL ?= redis://127.0.0.1:6379/0
+export REDIS_URL
+
+.PHONY: install run test lint bench chaos clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+instance/secret_key:
+	mkdir -p instance
+	umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+## run: the service, its worker and an embedded SQLite database on http://127.0.0.1:8000
+run: install instance/secret_key
+	scripts/ensure-redis
+	COMMENTS_SECRET_KEY="$${COMMENTS_SECRET_KEY:-$$(cat instance/secret_key)}" $(VENV)/bin/comments dev
+
+## test: lint, then the whole suite against a private Redis, SQLite, PostgreSQL, a real worker and Chromium
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) bench/sanitize.py
+	$(PY) bench/intake.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

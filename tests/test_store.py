@@ -1,0 +1,95 @@
+"""The store against both backends: transitions, the audit trail, duplicates and thread order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from service import status, store
+from service.db import get_engine
+from service.schema import comment_domains
+
+from .conftest import VALID
+
+
+def new_comment(conn: Any, state: str = status.PENDING, **changes: Any) -> int:
+    values = {"post_id": VALID["post_id"], "author": VALID["author"], "email": VALID["email"], "url": None,
+              "content": "hello", "original": "hello", **changes}
+    return store.insert_comment(conn, values, state)
+
+
+def test_insert_records_arrival_in_the_audit_trail(any_app: Flask) -> None:
+    with any_app.app_context(), get_engine().begin() as conn:
+        comment_id = new_comment(conn)
+        (change,) = store.changes_for(conn, comment_id)
+    assert (change["from_status"], change["to_status"], change["actor"]) == (None, status.PENDING, store.INTAKE)
+
+
+def test_verdict_is_written_once(any_app: Flask) -> None:
+    """Of two writers (a job delivered twice, two workers racing) only the first changes anything."""
+    with any_app.app_context(), get_engine().begin() as conn:
+        comment_id = new_comment(conn)
+    with any_app.app_context():
+        with get_engine().begin() as conn:
+            assert store.set_verdict(conn, comment_id, status.HELD, 0.5, [{"check": "x", "reason": "r"}], "w1")
+        with get_engine().begin() as conn:
+            assert not store.set_verdict(conn, comment_id, status.SPAM, 2.0, [], "w2")
+        with get_engine().connect() as conn:
+            row = store.get_comment(conn, comment_id)
+            changes = store.changes_for(conn, comment_id)
+    assert row is not None and row["status"] == status.HELD and row["spam_score"] == 0.5
+    assert row["reasons"] == [{"check": "x", "reason": "r"}]
+    assert [(c["to_status"], c["actor"], c["reason"]) for c in changes][1:] == [(status.HELD, "w1", "r")]
+
+
+def test_transition_records_who_and_why(any_app: Flask) -> None:
+    with any_app.app_context(), get_engine().begin() as conn:
+        comment_id = new_comment(conn, status.HELD)
+        assert store.transition(conn, comment_id, status.APPROVED, "moderator:ann", "fine") == status.HELD
+        assert store.transition(conn, 10**9, status.APPROVED, "moderator:ann") is None
+        last = store.changes_for(conn, comment_id)[-1]
+    assert (last["from_status"], last["to_status"], last["actor"], last["reason"]) == (
+        status.HELD, status.APPROVED, "moderator:ann", "fine")
+
+
+@pytest.mark.parametrize(("state", "duplicate"), [(status.APPROVED, True), (status.SPAM, True),
+                                                   (status.TRASH, False)])
+def test_duplicates_ignore_trash(any_app: Flask, state: str, duplicate: bool) -> None:
+    with any_app.app_context(), get_engine().begin() as conn:
+        new_comment(conn, state, original="same words")
+        assert store.is_duplicate(conn, VALID["post_id"], "other", VALID["email"], "same words") is duplicate
+        assert not store.is_duplicate(conn, VALID["post_id"], "other", "other@x.org", "same words")
+
+
+def test_link_domains_are_kept_for_reputation(any_app: Flask) -> None:
+    content = '<a href="https://www.Spam.example/x" rel="nofollow ugc">x</a> <a href="mailto:a@b.c">m</a>'
+    with any_app.app_context(), get_engine().begin() as conn:
+        comment_id = new_comment(conn, content=content, url="http://author.example/")
+        domains = set(conn.execute(select(comment_domains.c.domain)
+                                   .where(comment_domains.c.comment_id == comment_id)).scalars())
+    assert domains == {"spam.example", "author.example"}
+
+
+def test_approved_thread_orders_replies_under_parents(any_app: Flask) -> None:
+    with any_app.app_context(), get_engine().begin() as conn:
+        first = new_comment(conn, status.APPROVED, content="first")
+        second = new_comment(conn, status.APPROVED, content="second")
+        reply = new_comment(conn, status.APPROVED, content="reply", parent_id=first)
+        new_comment(conn, status.APPROVED, content="reply to reply", parent_id=reply)
+        hidden = new_comment(conn, status.HELD, content="held", parent_id=second)
+        new_comment(conn, status.APPROVED, content="orphan", parent_id=hidden)
+        thread = store.approved_thread(conn, VALID["post_id"])
+    assert [(c["content"], c["depth"]) for c in thread] == [
+        ("first", 0), ("reply", 1), ("reply to reply", 2), ("second", 0), ("orphan", 0)]
+    assert all("email" not in c and "ip" not in c for c in thread)
+
+
+def test_first_time_authors_are_known_by_approved_email(any_app: Flask) -> None:
+    with any_app.app_context(), get_engine().begin() as conn:
+        new_comment(conn, status.HELD)
+        assert not store.has_approved_comment(conn, VALID["email"])
+        new_comment(conn, status.APPROVED, original="other")
+        assert store.has_approved_comment(conn, VALID["email"].upper())

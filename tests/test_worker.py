@@ -1,0 +1,164 @@
+"""The hand-off: jobs in Redis, a real RQ worker writing verdicts, retries, the sweeper and the policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zlib
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from service import queue, status, store
+from service.db import get_engine
+from workers.spam_check import check_comment
+
+from .conftest import valid, wait_for
+
+
+def submit(app: Flask, **changes: Any) -> int:
+    response = app.test_client().post("/comments", json=valid(**changes))
+    assert response.status_code == 202, response.get_json()
+    return int(response.get_json()["id"])
+
+
+def comment(app: Flask, comment_id: int) -> Any:
+    with app.app_context(), get_engine().connect() as conn:
+        return store.get_comment(conn, comment_id)
+
+
+def audit(app: Flask, comment_id: int) -> list[tuple[str | None, str, str]]:
+    with app.app_context(), get_engine().connect() as conn:
+        return [(c["from_status"], c["to_status"], c["actor"]) for c in store.changes_for(conn, comment_id)]
+
+
+def test_job_carries_only_the_id_as_json_under_a_stable_id(app: Flask, redis_client: redis.Redis) -> None:
+    comment_id = submit(app)
+    raw = redis_client.hget(f"rq:job:{queue.job_id(comment_id)}", "data")
+    assert raw is not None
+    payload = json.loads(zlib.decompress(raw))
+    assert payload[0] == queue.JOB_FUNCTION and payload[2] == [comment_id] and payload[3] == {}
+    job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
+    assert job.failure_ttl == queue.FAILURE_TTL and job.timeout == app.config["JOB_TIMEOUT"]
+    with app.app_context():
+        assert not queue.enqueue_check(queue.get_queue(), comment_id, 60)  # already queued: no second job
+    assert queue.make_queue(redis_client).count == 1
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("A plain thought.", status.APPROVED),
+    ("See https://a.example and https://b.example", status.HELD),
+])
+def test_worker_writes_verdict_and_reasons(app: Flask, work: Any, text: str, verdict: str) -> None:
+    comment_id = submit(app, comment=text)
+    assert work(app)
+    row = comment(app, comment_id)
+    assert row["status"] == verdict
+    if verdict == status.HELD:
+        assert row["reasons"][0]["reason"] == "2 links (limit 1)"
+    assert audit(app, comment_id)[-1] == (status.PENDING, verdict, store.SPAM_CHECK)
+
+
+def test_job_delivered_twice_gives_one_verdict_and_one_audit_entry(app: Flask, work: Any) -> None:
+    comment_id = submit(app)
+    assert work(app)
+    with app.app_context():
+        assert check_comment(comment_id) == "skipped"
+        queue.get_queue().enqueue(queue.JOB_FUNCTION, comment_id)  # a stray second delivery
+    work(app)
+    assert [entry[1] for entry in audit(app, comment_id)] == [status.PENDING, status.APPROVED]
+
+
+def test_final_failure_holds_the_comment_with_the_error(app_factory: Any, redis_client: redis.Redis,
+                                                        work: Any) -> None:
+    app = app_factory(MAX_LINKS="not a number")  # makes the links check raise inside the job
+    comment_id = submit(app)
+    job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
+    job.retries_left = 0
+    job.save()
+    work(app)
+    row = comment(app, comment_id)
+    assert row["status"] == status.HELD
+    assert row["reasons"][0]["check"] == "error" and "TypeError" in row["reasons"][0]["reason"]
+
+
+def test_failure_with_retries_left_keeps_it_pending_and_scheduled(app_factory: Any, redis_client: redis.Redis,
+                                                                  work: Any) -> None:
+    app = app_factory(MAX_LINKS="not a number")
+    comment_id = submit(app)
+    work(app)
+    assert comment(app, comment_id)["status"] == status.PENDING
+    job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
+    assert job.get_status() == JobStatus.SCHEDULED and job.retries_left == queue.RETRY.max - 1
+
+
+@pytest.mark.parametrize("lost", ["flushed", "failed"])
+def test_sweeper_re_enqueues_pending_comments_without_a_live_job(app: Flask, redis_client: redis.Redis,
+                                                                 work: Any, lost: str) -> None:
+    comment_id = submit(app)
+    if lost == "flushed":  # Redis restarted without persistence
+        redis_client.flushdb()
+    else:  # the worker died mid-job: RQ files the job as failed
+        job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
+        queue.make_queue(redis_client).remove(job)
+        job.set_status(JobStatus.FAILED)
+    with app.app_context():
+        assert queue.sweep(get_engine(), queue.get_queue(), 60) == 1
+        assert queue.sweep(get_engine(), queue.get_queue(), 60) == 0  # now it has a live job
+    assert work(app)
+    assert comment(app, comment_id)["status"] == status.APPROVED
+
+
+@pytest.mark.parametrize(("policy", "first", "second"), [
+    ("auto", status.APPROVED, status.APPROVED),
+    ("all", status.HELD, status.HELD),
+    ("first-time", status.HELD, status.APPROVED),
+])
+def test_moderation_policy(app_factory: Any, work: Any, policy: str, first: str, second: str) -> None:
+    app = app_factory(MODERATION=policy)
+    one = submit(app, comment="one")
+    work(app)
+    assert comment(app, one)["status"] == first
+    if first == status.HELD:
+        with app.app_context(), get_engine().begin() as conn:
+            store.transition(conn, one, status.APPROVED, "moderator:test")
+    two = submit(app, comment="two")
+    work(app)
+    assert comment(app, two)["status"] == second
+
+
+def test_spam_stays_spam_under_the_all_policy(app_factory: Any) -> None:
+    app = app_factory(MODERATION="all")
+    comment_id = submit(app, url2="filled")
+    assert comment(app, comment_id)["status"] == status.SPAM
+
+
+def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: str, redis_url: str) -> None:
+    """A real `comments worker` process, started before the comment arrives, writes its verdict."""
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_SWEEP_SECONDS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "service", "worker"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        comment_id = submit(app)
+        wait_for(lambda: comment(app, comment_id)["status"] != status.PENDING, timeout=30)
+        assert comment(app, comment_id)["status"] == status.APPROVED
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_comments_worker_burst_drains_and_exits(app: Flask, sqlite_url: str, redis_url: str) -> None:
+    ids = [submit(app, comment=f"comment {n}") for n in range(3)]
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789"}
+    result = subprocess.run([sys.executable, "-m", "service", "worker", "--burst"], env=env, timeout=120,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert {comment(app, i)["status"] for i in ids} == {status.APPROVED}
