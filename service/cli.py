@@ -74,6 +74,80 @@ def dev(host: str, port: int) -> None:
         worker_process.wait(timeout=30)
 
 
+@cli.group("lists")
+def lists_group() -> None:
+    """The moderation and disallowed word lists."""
+
+
+@lists_group.command("add")
+@click.argument("list_name", type=click.Choice(["moderation", "disallowed"]))
+@click.argument("term")
+def lists_add(list_name: str, term: str) -> None:
+    """Add TERM to a list (matched case-insensitively anywhere in a comment's fields)."""
+    from . import word_lists
+    from .db import get_engine
+
+    try:
+        with get_engine().begin() as conn:
+            added = word_lists.add(conn, list_name, term)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="TERM") from None
+    click.echo(f"Added '{word_lists.normalize(term)}' to the {list_name} list." if added
+               else f"'{word_lists.normalize(term)}' is already on the {list_name} list.")
+
+
+@lists_group.command("remove")
+@click.argument("list_name", type=click.Choice(["moderation", "disallowed"]))
+@click.argument("term")
+def lists_remove(list_name: str, term: str) -> None:
+    """Remove TERM from a list."""
+    from . import word_lists
+    from .db import get_engine
+
+    with get_engine().begin() as conn:
+        removed = word_lists.remove(conn, list_name, term)
+    if not removed:
+        raise click.ClickException(f"'{word_lists.normalize(term)}' is not on the {list_name} list.")
+    click.echo(f"Removed '{word_lists.normalize(term)}' from the {list_name} list.")
+
+
+@lists_group.command("show")
+@click.argument("list_name", type=click.Choice(["moderation", "disallowed"]))
+def lists_show(list_name: str) -> None:
+    """Print a list, one term a line."""
+    from . import word_lists
+    from .db import get_engine
+
+    with get_engine().connect() as conn:
+        for term in word_lists.terms(conn, list_name):
+            click.echo(term)
+
+
+@cli.command("recheck")
+@click.argument("comment_id", type=int, required=False)
+@click.option("--status", "state", type=click.Choice(["held", "spam", "pending"]),
+              help="Recheck every comment with this status.")
+def recheck(comment_id: int | None, state: str | None) -> None:
+    """Run the spam check again on one comment or on every comment with a status."""
+    from . import queue, store
+    from .db import get_engine
+
+    if (comment_id is None) == (state is None):
+        raise click.UsageError("Give a COMMENT_ID or --status, not both.")
+    with get_engine().begin() as conn:
+        if comment_id is not None:
+            row = store.get_comment(conn, comment_id)
+            if row is None:
+                raise click.ClickException(f"Comment {comment_id} does not exist.")
+            ids, state = [comment_id], row["status"]
+        else:
+            ids = store.ids_with_status(conn, state or "")
+        reopened = [i for i in ids if state == "pending" or store.reopen(conn, i, state or "", "cli")]
+    jobs = queue.get_queue()
+    queued = sum(queue.enqueue_check(jobs, i, current_app.config["JOB_TIMEOUT"]) for i in reopened)
+    click.echo(f"{len(reopened)} comments sent for a recheck ({queued} new jobs).")
+
+
 def main() -> None:
     """The console script: a bad setting ends with one line naming it, not a traceback."""
     from .config import ConfigError

@@ -131,6 +131,21 @@ SETTINGS: tuple[Setting, ...] = (
             "A form submitted faster than this after its token was issued is suspicious."),
     Setting("COMMENTS_TOKEN_MAX_AGE", "TOKEN_MAX_AGE", str(2 * 3600), _int_at_least(60),
             "Seconds a form token stays valid."),
+    Setting("COMMENTS_HOLD_SCORE", "HOLD_SCORE", "0.5", _float_between(0, 100),
+            "A spam score at or above this holds the comment for a moderator."),
+    Setting("COMMENTS_SPAM_SCORE", "SPAM_SCORE", "1.0", _float_between(0, 100),
+            "A spam score at or above this files the comment as spam."),
+    Setting("COMMENTS_CLASSIFIER_HOLD", "CLASSIFIER_HOLD", "0.5", _float_between(0, 1),
+            "Classifier probability from which it holds a comment on its own."),
+    Setting("COMMENTS_CLASSIFIER_SPAM", "CLASSIFIER_SPAM", "0.9", _float_between(0, 1),
+            "Classifier probability from which it files a comment as spam on its own."),
+    Setting("COMMENTS_MODEL_PATH", "MODEL_PATH", None, _text,
+            "The classifier's model file, shared by all workers; default `instance/classifier.joblib`."),
+    Setting("COMMENTS_AKISMET_KEY", "AKISMET_KEY", None, _text, "Akismet API key; Akismet is off without it."),
+    Setting("COMMENTS_AKISMET_BLOG", "AKISMET_BLOG", None, _text,
+            "The site's front page for Akismet; default the first allowed origin."),
+    Setting("COMMENTS_AKISMET_URL", "AKISMET_URL", "https://rest.akismet.com", _url, "Akismet's API base URL."),
+    Setting("COMMENTS_AKISMET_TEST", "AKISMET_TEST", "false", _flag, "Send `is_test=1` to Akismet."),
 )
 
 
@@ -153,6 +168,12 @@ def finish(config: dict[str, Any], instance_path: str) -> None:
     """Fill the defaults that depend on the instance folder and check the secret key."""
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "comments.sqlite3")
+    if not config.get("MODEL_PATH"):
+        config["MODEL_PATH"] = os.path.join(instance_path, "classifier.joblib")
+    if config["CLASSIFIER_HOLD"] > config["CLASSIFIER_SPAM"]:
+        raise ConfigError("COMMENTS_CLASSIFIER_HOLD must not be above COMMENTS_CLASSIFIER_SPAM.")
+    if config["HOLD_SCORE"] > config["SPAM_SCORE"]:
+        raise ConfigError("COMMENTS_HOLD_SCORE must not be above COMMENTS_SPAM_SCORE.")
     if not config.get("SECRET_KEY"):
         if not config.get("TESTING"):
             raise ConfigError("COMMENTS_SECRET_KEY is required (a long random string; see README).")

@@ -154,6 +154,23 @@ def transition(
     return previous
 
 
+def reopen(conn: Connection, comment_id: int, from_status: str, actor: str) -> bool:
+    """Send a decided comment back to pending for a recheck; False if it is no longer in `from_status`."""
+    changed = conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id, comments.c.status == from_status)
+        .values(status=status.PENDING, updated_at=utcnow())
+    ).rowcount
+    if changed:
+        record_change(conn, comment_id, from_status, status.PENDING, actor, "recheck")
+    return bool(changed)
+
+
+def ids_with_status(conn: Connection, state: str) -> list[int]:
+    query = select(comments.c.id).where(comments.c.status == state).order_by(comments.c.id)
+    return list(conn.execute(query).scalars())
+
+
 def pending_ids(conn: Connection, limit: int = 1000, after_id: int = 0) -> list[int]:
     """Ids of pending comments, oldest first, in pages (the sweeper walks them all)."""
     query = (

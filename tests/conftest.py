@@ -102,14 +102,21 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One classifier file for the run, trained from the bundled data on first use."""
+    return str(tmp_path_factory.mktemp("model") / "classifier.joblib")
+
+
+@pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "comments.sqlite3")
     upgrade(url)
     return url
 
 
-def make_app(database_url: str, redis_url: str, **overrides: Any) -> Flask:
+def make_app(database_url: str, redis_url: str, model_path: str, **overrides: Any) -> Flask:
     config = {
+        "MODEL_PATH": model_path,
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-0123456789",
         "DATABASE_URL": database_url,
@@ -134,12 +141,13 @@ def backend_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture()
-def app_factory(sqlite_url: str, redis_client: redis.Redis, redis_url: str) -> Iterator[Callable[..., Flask]]:
+def app_factory(sqlite_url: str, redis_client: redis.Redis, redis_url: str,
+                model_path: str) -> Iterator[Callable[..., Flask]]:
     """Build apps with config overrides; each starts with empty tables."""
     made: list[Flask] = []
 
     def build(database_url: str = sqlite_url, **overrides: Any) -> Flask:
-        app = make_app(database_url, redis_url, **overrides)
+        app = make_app(database_url, redis_url, model_path, **overrides)
         with app.app_context():
             empty_tables(app)
         made.append(app)
@@ -187,7 +195,7 @@ VALID = {
     "author": "Ada Lovelace",
     "email": "ada@example.org",
     "url": "https://ada.example.org",
-    "comment": "A thoughtful comment about <b>Secure Communities</b>.",
+    "comment": "The letter makes a fair point about <b>Secure Communities</b>.",
     "post_id": "secure-communities",
 }
 

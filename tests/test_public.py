@@ -35,7 +35,7 @@ def test_json_submission_is_stored_pending_and_answers_202(app: Flask, client: F
     assert body["status"] == "pending"
     assert set(body["comment"]) == {"id", "post_id", "parent_id", "author", "url", "content", "created_at",
                                     "status"}
-    assert body["comment"]["content"] == "A thoughtful comment about <b>Secure Communities</b>."
+    assert body["comment"]["content"] == "The letter makes a fair point about <b>Secure Communities</b>."
     (row,) = rows(app)
     assert row["id"] == body["id"] and row["status"] == status.PENDING
     assert row["email"] == "ada@example.org" and row["ip"] == "127.0.0.1"

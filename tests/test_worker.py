@@ -15,7 +15,7 @@ from flask import Flask
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from service import queue, status, store
+from service import queue, status, store, word_lists
 from service.db import get_engine
 from workers.spam_check import check_comment
 
@@ -51,17 +51,20 @@ def test_job_carries_only_the_id_as_json_under_a_stable_id(app: Flask, redis_cli
     assert queue.make_queue(redis_client).count == 1
 
 
-@pytest.mark.parametrize(("text", "verdict"), [
-    ("A plain thought.", status.APPROVED),
-    ("See https://a.example and https://b.example", status.HELD),
+@pytest.mark.parametrize(("text", "verdict", "reason"), [
+    ("A plain thought.", status.APPROVED, "classifier: 0.13 spam"),
+    ("Who paid for the lobbying?", status.HELD, "moderation list: 'lobbying' in the text"),
+    ("Cheap pills here.", status.SPAM, "disallowed list: 'pills' in the text"),
 ])
-def test_worker_writes_verdict_and_reasons(app: Flask, work: Any, text: str, verdict: str) -> None:
+def test_worker_writes_verdict_and_reasons(app: Flask, work: Any, text: str, verdict: str, reason: str) -> None:
+    with app.app_context(), get_engine().begin() as conn:
+        word_lists.add(conn, word_lists.MODERATION, "Lobbying")
+        word_lists.add(conn, word_lists.DISALLOWED, "pills")
     comment_id = submit(app, comment=text)
     assert work(app)
     row = comment(app, comment_id)
     assert row["status"] == verdict
-    if verdict == status.HELD:
-        assert row["reasons"][0]["reason"] == "2 links (limit 1)"
+    assert reason.split(":")[0] in [r["reason"].split(":")[0] for r in row["reasons"]]
     assert audit(app, comment_id)[-1] == (status.PENDING, verdict, store.SPAM_CHECK)
 
 
@@ -75,9 +78,22 @@ def test_job_delivered_twice_gives_one_verdict_and_one_audit_entry(app: Flask, w
     assert [entry[1] for entry in audit(app, comment_id)] == [status.PENDING, status.APPROVED]
 
 
+AKISMET_DOWN = {"AKISMET_KEY": "test-key", "AKISMET_URL": "http://127.0.0.1:1"}
+"""Akismet configured but unreachable: the one failure that makes the job retry."""
+
+
+def test_a_failing_check_holds_with_its_error(app_factory: Any, work: Any) -> None:
+    app = app_factory(MAX_LINKS="not a number")  # makes the links check raise inside the job
+    comment_id = submit(app)
+    work(app)
+    row = comment(app, comment_id)
+    assert row["status"] == status.HELD
+    assert any(r["reason"].startswith("links check failed: ValueError") for r in row["reasons"])
+
+
 def test_final_failure_holds_the_comment_with_the_error(app_factory: Any, redis_client: redis.Redis,
                                                         work: Any) -> None:
-    app = app_factory(MAX_LINKS="not a number")  # makes the links check raise inside the job
+    app = app_factory(**AKISMET_DOWN)
     comment_id = submit(app)
     job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
     job.retries_left = 0
@@ -85,12 +101,12 @@ def test_final_failure_holds_the_comment_with_the_error(app_factory: Any, redis_
     work(app)
     row = comment(app, comment_id)
     assert row["status"] == status.HELD
-    assert row["reasons"][0]["check"] == "error" and "TypeError" in row["reasons"][0]["reason"]
+    assert row["reasons"][0]["check"] == "error" and "AkismetUnavailable" in row["reasons"][0]["reason"]
 
 
 def test_failure_with_retries_left_keeps_it_pending_and_scheduled(app_factory: Any, redis_client: redis.Redis,
                                                                   work: Any) -> None:
-    app = app_factory(MAX_LINKS="not a number")
+    app = app_factory(**AKISMET_DOWN)
     comment_id = submit(app)
     work(app)
     assert comment(app, comment_id)["status"] == status.PENDING
@@ -139,10 +155,12 @@ def test_spam_stays_spam_under_the_all_policy(app_factory: Any) -> None:
     assert comment(app, comment_id)["status"] == status.SPAM
 
 
-def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: str, redis_url: str) -> None:
+def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: str, redis_url: str,
+                                                      model_path: str) -> None:
     """A real `comments worker` process, started before the comment arrives, writes its verdict."""
     env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
-           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_SWEEP_SECONDS": "1"}
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_SWEEP_SECONDS": "1",
+           "COMMENTS_MODEL_PATH": model_path}
     process = subprocess.Popen([sys.executable, "-m", "service", "worker"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -154,10 +172,11 @@ def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: st
         process.wait(timeout=30)
 
 
-def test_comments_worker_burst_drains_and_exits(app: Flask, sqlite_url: str, redis_url: str) -> None:
-    ids = [submit(app, comment=f"comment {n}") for n in range(3)]
+def test_comments_worker_burst_drains_and_exits(app: Flask, sqlite_url: str, redis_url: str,
+                                                model_path: str) -> None:
+    ids = [submit(app, comment=text) for text in ("first", "second thought", "reply")]
     env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
-           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789"}
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_MODEL_PATH": model_path}
     result = subprocess.run([sys.executable, "-m", "service", "worker", "--burst"], env=env, timeout=120,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -11,20 +11,24 @@ from rq.job import Job
 from service import status, store
 from service.db import get_engine
 
+from . import model
+from .checks.context import Context
 from .verdict import decide
 
 logger = logging.getLogger(__name__)
 
 
 def check_comment(comment_id: int) -> str:
-    """Decide one pending comment; a comment that already has a verdict (or is gone) is left alone."""
+    """Decide one pending comment; one that already has a verdict (or is gone) is left alone."""
     engine = get_engine()
+    config = current_app.config
     with engine.connect() as conn:
         comment = store.get_comment(conn, comment_id)
         if comment is None or comment["status"] != status.PENDING:
             logger.info("comment %s needs no check (already decided or deleted)", comment_id)
             return "skipped"
-        verdict, score, findings = decide(conn, dict(comment), current_app.config)
+        ctx = Context(dict(comment), conn, config, classifier=model.current(config))
+        verdict, score, findings = decide(ctx, model.policy(conn, config))
     with engine.begin() as conn:
         written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
     logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")

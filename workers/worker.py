@@ -17,6 +17,8 @@ from rq.serializers import JSONSerializer
 from service import queue
 from service.db import get_engine
 
+from . import model
+
 logger = logging.getLogger(__name__)
 
 TTL_MARGIN = 15
@@ -52,7 +54,11 @@ def make_worker(app: Flask) -> SweepingWorker:
 
 
 def run(app: Flask, burst: bool = False) -> bool:
-    """Work until stopped (or, with burst, until the queue is empty); retries with back-off need the scheduler."""
+    """Work until stopped (or, with burst, until the queue is empty); retries with back-off need the scheduler.
+
+    The classifier is loaded before the first job, once per process.
+    """
     worker = make_worker(app)
     with app.app_context():
+        model.current(app.config)
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
