@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
+from workers.cli import evaluate_command, train_command
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,8 +22,15 @@ def _create_app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(name="comments", create_app=_create_app, add_version_option=False,
-                 help="Comment moderation service.")
+class CommentsGroup(FlaskGroup):
+    """Flask's group, but `--help` lists our commands without building the app (no settings needed)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+cli = CommentsGroup(name="comments", create_app=_create_app, add_version_option=False,
+                    add_default_commands=False, help="Comment moderation service.")
 db_group = AppGroup("db", help="Database schema.")
 
 
@@ -146,6 +155,11 @@ def recheck(comment_id: int | None, state: str | None) -> None:
     jobs = queue.get_queue()
     queued = sum(queue.enqueue_check(jobs, i, current_app.config["JOB_TIMEOUT"]) for i in reopened)
     click.echo(f"{len(reopened)} comments sent for a recheck ({queued} new jobs).")
+
+
+cli.add_command(db_group)
+cli.add_command(train_command)
+cli.add_command(evaluate_command)
 
 
 def main() -> None:

@@ -63,11 +63,8 @@ def ping(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's engine, dispose of it in forked children (gunicorn), register `db` commands."""
+    """Create the app's engine and dispose of it in forked children (gunicorn)."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db"] = engine
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    from .cli import db_group
-
-    app.cli.add_command(db_group)
