@@ -1,0 +1,148 @@
+"""Tests for workers.classifier: clean-up, training, learning, the model file and the readers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix, f1_score
+
+from workers.classifier import (
+    BUNDLED_DIR,
+    SPAM_THRESHOLD,
+    Classifier,
+    ModelCache,
+    Sample,
+    load_if_changed,
+    normalize,
+    read_labelled,
+    train,
+)
+
+SPAM = [
+    "Check out my channel http://spam.example/{i} and subscribe!!",
+    "Free gift cards at http://cheap.example/win?ref={i} click now",
+    "Subscribe to my channel please, I make music {i}",
+    "Earn money from home http://earn.example/{i} visit my website",
+]
+HAM = [
+    "I love this song, it reminds me of summer {i}",
+    "The chorus gets stuck in my head every time {i}",
+    "Great video, the dancing is amazing {i}",
+    "Who is still listening to this in {i}?",
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Classifier:
+    rows = [(t.format(i=i), True) for t in SPAM for i in range(10)]
+    rows += [(t.format(i=i), False) for t in HAM for i in range(10)]
+    return train(rows)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("I don&#39;t &amp; won&quot;t\ufeff", "I don't & won\"t"),
+        ('<a href="http://x.example/a?b=1&amp;c=2">my site</a>', "my site http://x.example/a?b=1&c=2"),
+        ('<a href="http://x.example/">http://x.example/</a>', "http://x.example/"),
+        ("line one<br />line two", "line one\nline two"),
+        ("<b>bold</b> <script>x</script> I <3 you", "bold x I <3 you"),
+        ("plain text", "plain text"),
+    ],
+)
+def test_normalize(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+
+
+def test_separates_obvious_spam_from_ham(synthetic: Classifier) -> None:
+    assert synthetic.spam_probability("Subscribe to my channel http://spam.example/99 now!!") > 0.8
+    assert synthetic.spam_probability("This song reminds me of last summer") < 0.2
+
+
+def test_learn_moves_probability_towards_the_label(synthetic: Classifier) -> None:
+    text = "Lovely tune, share the melody with your grandmother"
+    before = synthetic.spam_probability(text)
+    synthetic.learn([text] * 5, [True] * 5)
+    raised = synthetic.spam_probability(text)
+    synthetic.learn([text] * 10, [False] * 10)
+    assert raised > before
+    assert synthetic.spam_probability(text) < raised
+
+
+def test_save_load_round_trip(synthetic: Classifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl"
+    synthetic.save(path)
+    loaded = Classifier.load(path)
+    texts = ["Visit http://spam.example/1", "what a song", '<a href="http://a.example">hi</a>']
+    assert [loaded.spam_probability(t) for t in texts] == [synthetic.spam_probability(t) for t in texts]
+    assert loaded.version == synthetic.version
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pkl"]  # no temp file left behind
+
+
+def test_load_if_changed_reloads_only_a_changed_file(synthetic: Classifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.pkl"
+    synthetic.save(path)
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    cache = ModelCache(path)
+    first = cache.get()
+    assert cache.get() is first
+    assert load_if_changed(path, first) is first
+
+    synthetic.save(path)  # another worker retrained and saved
+    os.utime(path, ns=(2_000_000_000, 2_000_000_000))
+    second = cache.get()
+    assert second is not first
+    assert cache.get() is second
+
+
+def test_read_csv_with_quoted_newline(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    path.write_text(
+        'COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\na,Ann,,"first line\nsecond line",1\nb,Bob,,hello&#39;s,0\n',
+        encoding="utf-8",
+    )
+    assert list(read_labelled(path)) == [
+        Sample("first line\nsecond line", True),
+        Sample("hello&#39;s", False),
+    ]
+
+
+def test_read_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl"
+    lines = [
+        {
+            "comment": "buy now",
+            "spam": True,
+            "author": "x",
+            "email": "x@spam.example",
+            "url": "http://s.example",
+        },
+        {"comment": "nice post", "spam": False},
+    ]
+    path.write_text("\n".join(json.dumps(d) for d in lines) + "\n\n", encoding="utf-8")
+    assert list(read_labelled(path)) == [
+        Sample("buy now", True, "x", "x@spam.example", "http://s.example"),
+        Sample("nice post", False),
+    ]
+
+
+def test_unknown_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown labelled-data format"):
+        list(read_labelled(tmp_path / "comments.xml"))
+
+
+def test_bundled_model_generalises_to_an_unseen_video() -> None:
+    files = sorted(BUNDLED_DIR.glob("*.csv"))
+    assert len(files) == 4
+    held_out = [f for f in files if "Eminem" in f.name][0]
+    model = train(s for f in files if f != held_out for s in read_labelled(f))
+    test = list(read_labelled(held_out))
+    y = np.array([s.spam for s in test])
+    pred = model.spam_probabilities(test) >= SPAM_THRESHOLD
+    tn, fp, fn, tp = confusion_matrix(y, pred).ravel()
+    assert f1_score(y, pred) >= 0.9
+    assert fp / (fp + tn) <= 0.02
