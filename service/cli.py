@@ -153,7 +153,7 @@ def recheck(comment_id: int | None, state: str | None) -> None:
             ids = store.ids_with_status(conn, state or "")
         reopened = [i for i in ids if state == "pending" or store.reopen(conn, i, state or "", "cli")]
     jobs = queue.get_queue()
-    queued = sum(queue.enqueue_check(jobs, i, current_app.config["JOB_TIMEOUT"]) for i in reopened)
+    queued = sum(queue.requeue(jobs, i, current_app.config["JOB_TIMEOUT"]) for i in reopened)
     click.echo(f"{len(reopened)} comments sent for a recheck ({queued} new jobs).")
 
 

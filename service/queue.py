@@ -78,6 +78,16 @@ def enqueue_check(queue: Queue, comment_id: int, timeout: int) -> bool:
     return True
 
 
+def requeue(queue: Queue, comment_id: int, timeout: int, job: Job | None = None) -> bool:
+    """Enqueue unless a job is live; a finished or failed job of the same id is replaced."""
+    job = job or Job.fetch_many([job_id(comment_id)], connection=queue.connection, serializer=JSONSerializer)[0]
+    if job is not None:
+        if job.get_status(refresh=False) in LIVE:
+            return False
+        job.delete()
+    return enqueue_check(queue, comment_id, timeout)
+
+
 def try_enqueue(queue: Queue, comment_id: int, timeout: int) -> None:
     """Enqueue after the comment is committed; if Redis is down the sweeper catches up later."""
     try:
@@ -101,11 +111,7 @@ def sweep(engine: Engine, queue: Queue, timeout: int) -> int:
         after = ids[-1]
         jobs = Job.fetch_many([job_id(i) for i in ids], connection=queue.connection, serializer=JSONSerializer)
         for comment_id, job in zip(ids, jobs, strict=True):
-            if job is not None and job.get_status(refresh=False) in LIVE:
-                continue
-            if job is not None:
-                job.delete()
-            if enqueue_check(queue, comment_id, timeout):
+            if requeue(queue, comment_id, timeout, job):
                 enqueued += 1
                 logger.info("comment %s re-enqueued by the sweeper", comment_id)
 

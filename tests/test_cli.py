@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, inspect
 
@@ -27,3 +28,64 @@ def test_bad_setting_stops_with_the_variable_named(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "COMMENTS_MODERATION" in result.stderr
+
+
+def run(app: Any, *args: str, input: str | None = None) -> Any:
+    from service.cli import cli
+
+    return app.test_cli_runner().invoke(cli, list(args), input=input)
+
+
+def test_lists_add_show_remove(app: Any) -> None:
+    assert run(app, "lists", "add", "moderation", "  Lobbying ").output == "Added 'lobbying' to the moderation list.\n"
+    assert "already" in run(app, "lists", "add", "moderation", "lobbying").output
+    run(app, "lists", "add", "moderation", "casino")
+    assert run(app, "lists", "show", "moderation").output == "casino\nlobbying\n"
+    assert run(app, "lists", "show", "disallowed").output == ""
+    assert run(app, "lists", "remove", "moderation", "casino").exit_code == 0
+    missing = run(app, "lists", "remove", "moderation", "casino")
+    assert missing.exit_code == 1 and "is not on the moderation list" in missing.output
+    assert run(app, "lists", "add", "sometimes", "x").exit_code == 2
+
+
+def test_recheck_held_comments(app: Any, work: Any) -> None:
+    from service import status
+
+    from .test_worker import comment, submit
+
+    run(app, "lists", "add", "moderation", "letter")
+    held = submit(app)
+    work(app)
+    assert comment(app, held)["status"] == status.HELD
+    run(app, "lists", "remove", "moderation", "letter")
+    result = run(app, "recheck", "--status", "held")
+    assert result.output == "1 comments sent for a recheck (1 new jobs).\n"
+    assert run(app, "recheck", "--status", "held").output.startswith("0 comments")  # idempotent
+    work(app)
+    assert comment(app, held)["status"] == status.APPROVED
+    assert run(app, "recheck", "999999").exit_code == 1
+    assert run(app, "recheck").exit_code == 2
+
+
+def labelled_file(tmp_path: Path) -> Path:
+    import json
+
+    rows = [{"comment": f"check out my channel and subscribe {n} free gift", "spam": True} for n in range(20)]
+    rows += [{"comment": f"the governor's letter makes point number {n} well", "spam": False} for n in range(20)]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    return path
+
+
+def test_train_and_evaluate(app_factory: Any, tmp_path: Path) -> None:
+    app = app_factory(MODEL_PATH=str(tmp_path / "model.joblib"))
+    data = labelled_file(tmp_path)
+    trained = run(app, "train", str(data))
+    assert trained.exit_code == 0, trained.output
+    assert "Trained on 40 comments (20 spam)" in trained.output
+    assert (tmp_path / "model.joblib").exists()
+    result = run(app, "evaluate", str(data))
+    assert result.exit_code == 0, result.output
+    assert "40 comments, 20 spam" in result.output
+    assert "false-positive rate" in result.output and "TP " in result.output
+    assert run(app, "evaluate", str(tmp_path / "missing.csv")).exit_code == 2
