@@ -14,11 +14,14 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
+from .cors import cors
+
 TOKEN_FIELD = "form_token"
 """The form field that carries the token."""
 SALT = "comments.form-token"
 
 bp = Blueprint("form_token", __name__)
+bp.after_request(cors)
 
 
 def _signer(secret: str) -> TimestampSigner:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from . import flood, queue, sanitize, status, store, submission
 from .client_ip import client_ip
+from .cors import cors
 from .db import get_engine
 from .errors import wants_json
 from .form_token import TOKEN_FIELD, token_signals
@@ -135,15 +136,4 @@ def allowed_tags() -> Response:
     return jsonify(sanitize.allowed_tags_payload())
 
 
-@bp.after_request
-def cors(response: Response) -> Response:
-    """CORS only for the configured origins; preflights name what a comment form needs."""
-    origin = request.headers.get("Origin")
-    if origin and origin.lower() in current_app.config["ALLOWED_ORIGINS"]:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-            response.headers["Access-Control-Max-Age"] = "600"
-    response.vary.add("Origin")
-    return response
+bp.after_request(cors)

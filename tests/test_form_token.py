@@ -42,3 +42,10 @@ def test_intake_records_the_token_signals(app: Flask, client: FlaskClient) -> No
     without = submit(app, comment="no token")
     assert comment(app, with_token)["signals"]["token"] == "valid"
     assert comment(app, without)["signals"] == {"token": "missing"}
+
+
+def test_a_site_page_may_fetch_a_token(client: FlaskClient) -> None:
+    allowed = client.get("/form-token", headers={"Origin": "https://blog.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://blog.example"
+    other = client.get("/form-token", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
