@@ -58,3 +58,11 @@ def test_reference_table_lists_every_variable() -> None:
     for variable in ("DATABASE_URL", "REDIS_URL", "COMMENTS_SECRET_KEY", "COMMENTS_ALLOWED_ORIGINS",
                      "COMMENTS_FLOOD_SECONDS", "COMMENTS_TRUSTED_PROXIES", "COMMENTS_MODERATION"):
         assert f"`{variable}`" in table
+
+
+def test_readme_table_is_the_generated_one() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    between = readme.split("<!-- config-table -->\n", 1)[1].split("<!-- /config-table -->", 1)[0]
+    assert between.strip() == reference_table(), "regenerate the README table from service.config.reference_table()"
