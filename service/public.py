@@ -114,8 +114,8 @@ def origin_of(url: str) -> str:
 
 
 def allowed_redirect(url: str | None) -> str | None:
-    """The URL if its origin (scheme, host and port, compared exactly) is an allowed one."""
-    if url and origin_of(url) in current_app.config["ALLOWED_ORIGINS"]:
+    """The URL if its origin (scheme, host and port, compared exactly) is an allowed one or this service's."""
+    if url and origin_of(url) in (*current_app.config["ALLOWED_ORIGINS"], origin_of(request.host_url)):
         return url
     return None
 

@@ -1,0 +1,42 @@
+"""The demo post: the page this product was made for (`seeds/`), with its approved thread and a comment form.
+
+`make run` opens on it, and the browser tests render hostile comments through it as a site would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
+
+from . import limits, sanitize, store
+from .db import get_engine
+
+bp = Blueprint("demo", __name__)
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+DEMO_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def seed_posts() -> dict[str, Path]:
+    """Post id -> seed file; the id is the file's stem, so the demo and the tests agree on it."""
+    return {path.stem: path for path in sorted(SEEDS.glob("*.txt"))}
+
+
+@bp.get("/")
+@bp.get("/demo/<post_id>")
+def post(post_id: str | None = None) -> ResponseReturnValue:
+    posts = seed_posts()
+    post_id = post_id or next(iter(posts), None)
+    if post_id not in posts:
+        abort(404, "No such demo post.")
+    title, _, body = posts[post_id].read_text(encoding="utf-8").partition("\n")
+    with get_engine().connect() as conn:
+        thread = store.approved_thread(conn, post_id)
+    page = render_template("demo/post.html", post_id=post_id, title=title.strip(),
+                           paragraphs=[p.strip() for p in body.split("\n\n") if p.strip()], thread=thread,
+                           limits=limits, sentence=sanitize.ALLOWED_SENTENCE,
+                           honeypot=current_app.config["HONEYPOT_FIELD"])
+    return page, 200, {"Content-Security-Policy": DEMO_CSP}
