@@ -1,0 +1,132 @@
+"""The OpenAPI description of the public and admin API, served at /openapi.json.
+
+Kept true by tests: every API route of the app is described here and every path here is
+a route; schemathesis checks the answers against the schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from . import limits, status
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+FIELD_ERRORS = {"type": "object", "required": ["errors"],
+                "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
+PUBLIC_COMMENT = {
+    "type": "object",
+    "required": ["id", "post_id", "parent_id", "author", "url", "content", "created_at", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "post_id": {"type": "string"},
+        "parent_id": {"type": ["integer", "null"]},
+        "author": {"type": "string"},
+        "url": {"type": ["string", "null"]},
+        "content": {"type": "string", "description": "Sanitized HTML, safe to render."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": list(status.ALL)},
+        "depth": {"type": "integer"},
+    },
+}
+SUBMISSION = {
+    "type": "object",
+    "required": ["author", "email", "comment", "post_id"],
+    "properties": {
+        "author": {"type": "string", "maxLength": limits.AUTHOR},
+        "email": {"type": "string", "maxLength": limits.EMAIL},
+        "url": {"type": "string", "maxLength": limits.URL},
+        "comment": {"type": "string", "maxLength": limits.COMMENT},
+        "post_id": {"type": "string", "maxLength": limits.POST_ID},
+        "parent_id": {"type": ["integer", "string"]},
+        "redirect_to": {"type": "string"},
+        "form_token": {"type": "string"},
+    },
+}
+
+
+def answer(description: str, schema: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
+           media: str = "application/json") -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema is not None:
+        response["content"] = {media: {"schema": schema}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
+UNAVAILABLE = answer("The database is unavailable; try again later.", ERROR, RETRY_AFTER)
+
+PUBLIC_PATHS: dict[str, Any] = {
+    "/comments": {
+        "post": {
+            "summary": "Submit a comment",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": SUBMISSION},
+                "application/x-www-form-urlencoded": {"schema": SUBMISSION},
+                "multipart/form-data": {"schema": SUBMISSION}}},
+            "responses": {
+                "202": answer("Stored, awaiting its spam check.", {
+                    "type": "object", "required": ["id", "status", "comment"],
+                    "properties": {"id": {"type": "integer"}, "status": {"const": "pending"},
+                                   "comment": PUBLIC_COMMENT}}),
+                "303": answer("Form post: back to the page the form was on."),
+                "400": answer("Malformed JSON, multipart or invalid UTF-8.", ERROR),
+                "409": answer("The same comment again.", FIELD_ERRORS),
+                "413": answer("Body over the limit.", ERROR),
+                "415": answer("Unsupported content type.", ERROR),
+                "422": answer("Missing or invalid fields, one sentence each.", FIELD_ERRORS),
+                "429": answer("Posting too quickly.", FIELD_ERRORS, RETRY_AFTER),
+                "503": UNAVAILABLE,
+            },
+        },
+    },
+    "/posts/{post_id}/comments": {
+        "get": {
+            "summary": "The approved comments of a post, in thread order",
+            "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": answer("The thread.", {"type": "object", "required": ["post_id", "comments"], "properties": {
+                    "post_id": {"type": "string"}, "comments": {"type": "array", "items": PUBLIC_COMMENT}}}),
+                "304": answer("Not modified (ETag)."),
+                "503": UNAVAILABLE,
+            },
+        },
+    },
+    "/allowed-tags": {"get": {"summary": "The allowed tags and attributes", "responses": {"200": answer(
+        "The allowed set.", {"type": "object", "required": ["tags", "sentence"], "properties": {
+            "tags": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            "sentence": {"type": "string"}}})}}},
+    "/form-token": {"get": {"summary": "A signed form token", "responses": {"200": answer(
+        "Which field carries the token and which must stay empty.", {
+            "type": "object", "required": ["field", "token", "honeypot"],
+            "properties": {"field": {"type": "string"}, "token": {"type": "string"},
+                           "honeypot": {"type": "string"}}})}}},
+    "/healthz": {"get": {"summary": "The process is up", "responses": {"200": answer("Up.", {"type": "object"})}}},
+    "/readyz": {"get": {"summary": "Database and Redis answer", "responses": {
+        "200": answer("Ready.", {"type": "object"}),
+        "503": answer("Not ready; names what fails.", {"type": "object", "properties": {
+            "failing": {"type": "array", "items": {"type": "string", "enum": ["database", "redis"]}}}})}}},
+}
+
+ADMIN_PATHS: dict[str, Any] = {}
+"""Filled by the admin API module, so its description lives beside its routes."""
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "comments", "version": "1", "description": "Comment intake, moderation and reading."},
+        "paths": {**PUBLIC_PATHS, **ADMIN_PATHS},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(document())
