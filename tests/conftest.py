@@ -204,3 +204,16 @@ def valid(**changes: Any) -> dict[str, Any]:
     """A valid submission with some fields changed (None removes a field)."""
     data = {**VALID, **changes}
     return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
