@@ -10,6 +10,7 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
+from werkzeug.serving import run_simple
 
 from workers.cli import evaluate_command, train_command
 
@@ -77,7 +78,7 @@ def dev(host: str, port: int) -> None:
     worker_process = subprocess.Popen([sys.executable, "-m", "service", "worker"])
     click.echo(f"Worker started (pid {worker_process.pid}); web on http://{host}:{port}/")
     try:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
     finally:
         worker_process.terminate()
         worker_process.wait(timeout=30)
