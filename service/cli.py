@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -77,6 +78,7 @@ def dev(host: str, port: int) -> None:
     upgrade(current_app.config["DATABASE_URL"])
     worker_process = subprocess.Popen([sys.executable, "-m", "service", "worker"])
     click.echo(f"Worker started (pid {worker_process.pid}); web on http://{host}:{port}/")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the worker is stopped with us
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
     finally:
