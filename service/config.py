@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import sanitize
+
 MODERATION_POLICIES = ("auto", "first-time", "all")
 """`auto`: the spam check decides; `first-time`: hold authors never approved before; `all`: hold everything."""
 
-SANITIZER_ENGINES = ("bleach", "nh3")
-"""bleach is the specified default; nh3 is the maintained, much faster alternative."""
 
 
 class ConfigError(ValueError):
@@ -114,7 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Addresses or networks whose `X-Forwarded-For` is believed; default none."),
     Setting("COMMENTS_MODERATION", "MODERATION", "auto", _choice(MODERATION_POLICIES),
             "`auto`, `first-time` or `all`."),
-    Setting("COMMENTS_SANITIZER", "SANITIZER", "bleach", _choice(SANITIZER_ENGINES),
+    Setting("COMMENTS_SANITIZER", "SANITIZER", "bleach", _choice(sanitize.ENGINES),
             "`bleach` (default, as specified) or `nh3` (maintained, far faster; recommended)."),
     Setting("COMMENTS_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", str(256 * 1024), _int_at_least(1024),
             "Largest request body accepted; larger answers 413."),
