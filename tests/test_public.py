@@ -263,3 +263,30 @@ def test_pages_send_security_headers(client: FlaskClient) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "script-src" not in response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("engine", ["bleach", "nh3"])
+def test_any_submission_is_stored_with_only_allowed_markup(app_factory: Any, engine: str) -> None:
+    """Property: whatever is posted, what is stored (and later rendered) holds only the allowed set."""
+    import uuid
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from .test_sanitize import MARKUP, assert_safe
+
+    app = app_factory(SANITIZER=engine)
+    client = app.test_client()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(comment=st.one_of(MARKUP, st.text(min_size=1)))
+    def post(comment: str) -> None:
+        response = post_json(client, valid(comment=comment, post_id=uuid.uuid4().hex))
+        assert response.status_code in (202, 422)
+        if response.status_code == 202:
+            with app.app_context(), get_engine().connect() as conn:
+                stored = store.get_comment(conn, response.get_json()["id"])
+            assert stored is not None and stored["original"] == comment.strip()
+            assert_safe(stored["content"])
+
+    post()
