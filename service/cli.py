@@ -15,6 +15,8 @@ from werkzeug.serving import run_simple
 
 from workers.cli import evaluate_command, train_command
 
+from .admin.cli import purge, token_group, user_group
+
 logger = logging.getLogger(__name__)
 
 
@@ -161,6 +163,9 @@ def recheck(comment_id: int | None, state: str | None) -> None:
 
 
 cli.add_command(db_group)
+cli.add_command(user_group)
+cli.add_command(token_group)
+cli.add_command(purge)
 cli.add_command(train_command)
 cli.add_command(evaluate_command)
 

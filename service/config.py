@@ -146,6 +146,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The site's front page for Akismet; default the first allowed origin."),
     Setting("COMMENTS_AKISMET_URL", "AKISMET_URL", "https://rest.akismet.com", _url, "Akismet's API base URL."),
     Setting("COMMENTS_AKISMET_TEST", "AKISMET_TEST", "false", _flag, "Send `is_test=1` to Akismet."),
+    Setting("COMMENTS_PURGE_DAYS", "PURGE_DAYS", "15", _int_at_least(1),
+            "Spam and trash untouched for this many days are purged (as Akismet's plugin does)."),
+    Setting("COMMENTS_SECURE_COOKIES", "SESSION_COOKIE_SECURE", "false", _flag,
+            "Always mark the admin session cookie Secure (it is whenever the request came over https)."),
 )
 
 

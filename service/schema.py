@@ -79,3 +79,30 @@ comment_domains = Table(
     Column("domain", String(253), primary_key=True, doc="Host of a link in the comment or of its author URL."),
     Index("ix_comment_domains_domain", "domain"),
 )
+
+moderators = Table(
+    "moderators",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False, doc="werkzeug.security hash (scrypt)."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("moderator_id", Integer, ForeignKey("moderators.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True, doc="sha256 of the token; the token is shown once."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False, doc="Settings changed on the review queue's settings page."),
+)

@@ -158,6 +158,17 @@ def transition(
     return previous
 
 
+def edit_content(conn: Connection, comment_id: int, original: str, content: str, actor: str) -> bool:
+    """A moderator's edit: new text and its sanitized HTML, recorded in the audit trail."""
+    row = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).first()
+    if row is None:
+        return False
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(
+        original=original, content=content, content_hash=content_hash(original), updated_at=utcnow()))
+    record_change(conn, comment_id, row.status, row.status, actor, "edited")
+    return True
+
+
 def reopen(conn: Connection, comment_id: int, from_status: str, actor: str) -> bool:
     """Send a decided comment back to pending for a recheck; False if it is no longer in `from_status`."""
     changed = conn.execute(

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from service.admin import settings
+
 from .classifier import Classifier, ModelCache, default_model
 
 logger = logging.getLogger(__name__)
@@ -34,4 +36,4 @@ def current(config: Mapping[str, Any]) -> Classifier:
 
 def policy(conn: Connection, config: Mapping[str, Any]) -> str:
     """The moderation policy: the one set on the settings page, else COMMENTS_MODERATION."""
-    return str(config["MODERATION"])
+    return settings.policy(conn, str(config["MODERATION"]))

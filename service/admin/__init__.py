@@ -1,0 +1,39 @@
+"""The moderators' side: the review page at /admin and the JSON API at /admin/api."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
+
+ADMIN_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def admin_headers(response: Response) -> Response:
+    """No inline script, no framing, no caching of moderators' pages."""
+    if request.path.startswith("/admin"):
+        response.headers["Content-Security-Policy"] = ADMIN_CSP
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, marked Secure whenever the request came over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def init_app(app: Flask) -> None:
+    """Register the page and API blueprints; session cookies HttpOnly, SameSite=Lax, Secure over https."""
+    from . import api, pages
+
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "comments_admin")
+    app.config.setdefault("SESSION_COOKIE_PATH", "/admin")
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.session_interface = SessionInterface()
+    app.after_request(admin_headers)

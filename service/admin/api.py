@@ -1,0 +1,84 @@
+"""The moderators' JSON API under /admin/api, for bearer tokens (`comments token create NAME`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from .. import moderation
+from ..db import get_engine
+from . import decisions, queries
+from .auth import require_token
+
+bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+bp.before_request(require_token)
+
+
+def unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
+    return jsonify(errors=errors), 422
+
+
+def not_found(comment_id: int) -> ResponseReturnValue:
+    return jsonify(error=f"Comment {comment_id} does not exist."), 404
+
+
+@bp.get("/comments")
+def list_comments() -> ResponseReturnValue:
+    filters, errors = queries.parse_filters(request.args)
+    if errors:
+        return unprocessable(errors)
+    with get_engine().connect() as conn:
+        rows, total = queries.page_of_comments(conn, filters)
+    return jsonify(comments=rows, page=filters.page, per_page=filters.per_page, total=total)
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_comment(comment_id: int) -> ResponseReturnValue:
+    with get_engine().connect() as conn:
+        comment = queries.one_comment(conn, comment_id)
+    return jsonify(comment) if comment else not_found(comment_id)
+
+
+@bp.post("/comments/<int:comment_id>/<action>")
+def act(comment_id: int, action: str) -> ResponseReturnValue:
+    """approve, unapprove, spam, ham, trash or restore one comment."""
+    if action not in moderation.ACTIONS:
+        return unprocessable({"action": f"Action must be one of {', '.join(moderation.ACTIONS)}."})
+    decision = decisions.decide(comment_id, action, g.moderator)
+    if decision is None:
+        return not_found(comment_id)
+    with get_engine().connect() as conn:
+        comment = queries.one_comment(conn, comment_id)
+    return jsonify(id=comment_id, action=action, **{"from": decision.from_status, "to": decision.to_status},
+                   comment=comment)
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete(comment_id: int) -> ResponseReturnValue:
+    return ("", 204) if decisions.delete(comment_id, g.moderator) else not_found(comment_id)
+
+
+@bp.post("/comments/bulk")
+def bulk() -> ResponseReturnValue:
+    """`{"action": …, "ids": […]}`: one result per id."""
+    body: Any = request.get_json(silent=True)
+    errors = {}
+    if not isinstance(body, dict):
+        return unprocessable({"body": 'Send a JSON object: {"action": …, "ids": […]}.'})
+    action, ids = body.get("action"), body.get("ids")
+    if action not in decisions.BULK_ACTIONS:
+        errors["action"] = f"Action must be one of {', '.join(decisions.BULK_ACTIONS)}."
+    if (not isinstance(ids, list) or not ids or len(ids) > decisions.MAX_BULK
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
+        errors["ids"] = f"Ids must be a list of 1 to {decisions.MAX_BULK} comment numbers."
+    if errors:
+        return unprocessable(errors)
+    return jsonify(action=action, results=decisions.bulk(ids, str(action), g.moderator))
+
+
+@bp.get("/stats")
+def stats() -> ResponseReturnValue:
+    with get_engine().connect() as conn:
+        return jsonify(counts=queries.counts(conn), per_day=queries.per_day(conn))

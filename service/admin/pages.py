@@ -1,0 +1,202 @@
+"""The review queue at /admin: plain forms that work without JavaScript; admin.js makes them instant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from .. import moderation, status, word_lists
+from ..db import get_engine
+from . import accounts, decisions, queries, settings
+from .auth import csrf_token, login_failed, login_wait, require_session
+
+bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
+bp.before_request(require_session)
+COMMENT = "/comments/<int(max=2147483647):comment_id>"
+TABS = (status.HELD, status.PENDING, status.APPROVED, status.SPAM, status.TRASH)
+"""The held tab first: that is the work."""
+
+
+@bp.app_context_processor
+def inject() -> dict[str, Any]:
+    return {"csrf_token": csrf_token}
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def back() -> ResponseReturnValue:
+    """Where a plain form returns to: the queue page it came from (only paths under /admin)."""
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/admin") and not target.startswith("//") else url_for(".queue"))
+
+
+def done(result: dict[str, Any], message: str) -> ResponseReturnValue:
+    if wants_json():
+        with get_engine().connect() as conn:
+            return jsonify(**result, counts=queries.counts(conn))
+    flash(message)
+    return back()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("admin/login.html")
+    name, password = request.form.get("name", "")[:80], request.form.get("password", "")[:1000]
+    if wait := login_wait(name):
+        return render_template("admin/login.html", error=f"Too many attempts; try again in {wait} s."), 429, {
+            "Retry-After": str(wait)}
+    with get_engine().connect() as conn:
+        valid = accounts.check_password(conn, name, password)
+    if not valid:
+        login_failed(name)
+        return render_template("admin/login.html", error="Wrong name or password."), 401
+    session.clear()
+    session["moderator"] = name
+    csrf_token()
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/admin") and not target.startswith("//") else url_for(".queue"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    filters, errors = queries.parse_filters(request.args)
+    with get_engine().connect() as conn:
+        rows, total = queries.page_of_comments(conn, filters)
+        counts = queries.counts(conn)
+    pages = max(1, -(-total // filters.per_page))
+    return render_template("admin/queue.html", rows=rows, total=total, counts=counts, filters=filters,
+                           errors=errors, tabs=TABS, pages=pages, actions=actions_for)
+
+
+def actions_for(state: str) -> list[tuple[str, str]]:
+    """The buttons a comment in `state` gets: (action, label)."""
+    labels = {"approve": "Approve", "unapprove": "Unapprove", "spam": "Spam", "ham": "Not spam",
+              "trash": "Trash", "restore": "Restore"}
+    wanted = {status.HELD: ("approve", "spam", "trash"), status.PENDING: ("approve", "spam", "trash"),
+              status.APPROVED: ("unapprove", "spam", "trash"), status.SPAM: ("ham", "trash"),
+              status.TRASH: ("restore", "spam")}[state]
+    return [(action, labels[action]) for action in wanted]
+
+
+@bp.post(COMMENT + "/<action>")
+def act(comment_id: int, action: str) -> ResponseReturnValue:
+    if action not in moderation.ACTIONS:
+        abort(404)
+    decision = decisions.decide(comment_id, action, g.moderator)
+    if decision is None:
+        abort(404, f"Comment {comment_id} does not exist.")
+    result = {"id": comment_id, "from": decision.from_status, "to": decision.to_status}
+    return done(result, f"Comment {comment_id}: {decision.from_status} → {decision.to_status}.")
+
+
+@bp.post("/comments/bulk")
+def bulk() -> ResponseReturnValue:
+    action = request.form.get("action", "")
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10]
+    if action not in decisions.BULK_ACTIONS or action == "delete" or not ids:
+        flash("Choose some comments and an action.")
+        return back()
+    results = decisions.bulk(ids[: decisions.MAX_BULK], action, g.moderator)
+    return done({"action": action, "results": results}, f"{len(results)} comments: {action}.")
+
+
+@bp.post(COMMENT + "/move")
+def move(comment_id: int) -> ResponseReturnValue:
+    """Undo: back to the status the comment had before the last action."""
+    try:
+        found = decisions.move_back(comment_id, request.form.get("status", ""), g.moderator)
+    except ValueError as error:
+        abort(400, str(error))
+    if not found:
+        abort(404)
+    return done({"id": comment_id, "to": request.form["status"]}, f"Comment {comment_id} moved back.")
+
+
+@bp.route(COMMENT + "/delete", methods=["GET", "POST"])
+def delete(comment_id: int) -> ResponseReturnValue:
+    """GET asks for confirmation (the no-JavaScript path); POST deletes for ever."""
+    if request.method == "GET":
+        with get_engine().connect() as conn:
+            comment = queries.one_comment(conn, comment_id)
+        return render_template("admin/delete.html", comment=comment) if comment else abort(404)
+    if not decisions.delete(comment_id, g.moderator):
+        abort(404)
+    return done({"id": comment_id, "deleted": True}, f"Comment {comment_id} deleted for ever.")
+
+
+@bp.post(COMMENT + "/edit")
+def edit(comment_id: int) -> ResponseReturnValue:
+    problem = decisions.edit(comment_id, request.form.get("text", ""), g.moderator, current_app.config["SANITIZER"])
+    if problem:
+        flash(problem)
+        return back()
+    return done({"id": comment_id, "edited": True}, f"Comment {comment_id} edited.")
+
+
+@bp.post(COMMENT + "/reply")
+def reply(comment_id: int) -> ResponseReturnValue:
+    """A moderator's reply is published at once; replying to a held comment approves it (as WordPress does)."""
+    text = request.form.get("text", "").strip()
+    problem = decisions.reply(comment_id, text, g.moderator, current_app.config["SANITIZER"])
+    if problem:
+        flash(problem)
+        return back()
+    return done({"id": comment_id, "replied": True}, f"Replied to comment {comment_id}.")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page() -> ResponseReturnValue:
+    """The word lists and the moderation policy."""
+    if request.method == "POST":
+        change_settings(request.form)
+        return redirect(url_for(".settings_page"))
+    with get_engine().connect() as conn:
+        lists = {name: word_lists.terms(conn, name) for name in word_lists.LISTS}
+        policy = settings.policy(conn, current_app.config["MODERATION"])
+    return render_template("admin/settings.html", lists=lists, policy=policy)
+
+
+def change_settings(form: Any) -> None:
+    try:
+        with get_engine().begin() as conn:
+            if "policy" in form:
+                settings.set_policy(conn, form["policy"])
+                flash(f"Moderation policy: {form['policy']}.")
+            for name in word_lists.LISTS:
+                for term in form.get(f"add_{name}", "").splitlines():
+                    if term.strip() and word_lists.add(conn, name, term):
+                        flash(f"Added '{word_lists.normalize(term)}' to the {name} list.")
+                for term in form.getlist(f"remove_{name}"):
+                    if word_lists.remove(conn, name, term):
+                        flash(f"Removed '{term}' from the {name} list.")
+    except ValueError as error:
+        flash(str(error))
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: str) -> str:
+    return value[:16].replace("T", " ")
+

@@ -1,0 +1,125 @@
+"""The review queue's reads: filtered pages of comments, counts per status, comments per day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, select
+
+from .. import status, store
+from ..schema import comments, status_changes
+
+PER_PAGE = 20
+MAX_PER_PAGE = 200
+ADMIN_FIELDS = ("id", "post_id", "parent_id", "author", "email", "url", "ip", "user_agent", "referrer", "content",
+                "original", "status", "spam_score", "reasons", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a moderator narrowed the queue to; empty strings mean no filter."""
+
+    status: str = status.HELD
+    post_id: str = ""
+    author: str = ""
+    email: str = ""
+    ip: str = ""
+    q: str = ""
+    order: str = "newest"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+def parse_filters(args: Any) -> tuple[Filters, dict[str, str]]:
+    """Filters from query arguments, with one error sentence per bad one."""
+    errors: dict[str, str] = {}
+    state = args.get("status", status.HELD) or status.HELD
+    if state not in status.ALL:
+        errors["status"] = f"Status must be one of {', '.join(status.ALL)}."
+    order = args.get("order", "newest")
+    if order not in ("newest", "oldest"):
+        errors["order"] = "Order must be newest or oldest."
+    numbers = {}
+    for name, default, top in (("page", 1, 10**6), ("per_page", PER_PAGE, MAX_PER_PAGE)):
+        raw = args.get(name, str(default)) or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= top:
+            errors[name] = f"{name.replace('_', ' ').capitalize()} must be a whole number from 1 to {top}."
+            numbers[name] = default
+        else:
+            numbers[name] = int(raw)
+    text = {name: (args.get(name) or "").strip()[:200] for name in ("post_id", "author", "email", "ip", "q")}
+    return Filters(status=state if "status" not in errors else status.HELD, order=order if "order" not in errors
+                   else "newest", **text, **numbers), errors
+
+
+def _conditions(filters: Filters) -> list[Any]:
+    conditions = [comments.c.status == filters.status]
+    for name in ("post_id", "ip"):
+        if value := getattr(filters, name):
+            conditions.append(comments.c[name] == value)
+    if filters.email:
+        conditions.append(func.lower(comments.c.email) == filters.email.lower())
+    if filters.author:
+        conditions.append(func.lower(comments.c.author).contains(filters.author.lower(), autoescape=True))
+    if filters.q:
+        conditions.append(func.lower(comments.c.original).contains(filters.q.lower(), autoescape=True))
+    return conditions
+
+
+def page_of_comments(conn: Connection, filters: Filters) -> tuple[list[dict[str, Any]], int]:
+    """One page in the chosen order, and how many match in all (uses the (status, created_at) index)."""
+    conditions = _conditions(filters)
+    order = comments.c.created_at.desc() if filters.order == "newest" else comments.c.created_at.asc()
+    ids = comments.c.id.desc() if filters.order == "newest" else comments.c.id.asc()
+    query = (select(*(comments.c[name] for name in ADMIN_FIELDS)).where(*conditions).order_by(order, ids)
+             .limit(filters.per_page).offset((filters.page - 1) * filters.per_page))
+    rows = [admin_view(row) for row in conn.execute(query).mappings()]
+    total = int(conn.execute(select(func.count()).select_from(comments).where(*conditions)).scalar_one())
+    return rows, total
+
+
+def admin_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """Everything a moderator may see, JSON-ready."""
+    view = {name: row[name] for name in ADMIN_FIELDS}
+    for name in ("created_at", "updated_at"):
+        view[name] = store.as_utc(row[name]).isoformat()
+    return view
+
+
+def one_comment(conn: Connection, comment_id: int) -> dict[str, Any] | None:
+    """A comment with its history of status changes."""
+    row = store.get_comment(conn, comment_id)
+    if row is None:
+        return None
+    view = admin_view(row)
+    view["history"] = [
+        {"from": change["from_status"], "to": change["to_status"], "by": change["actor"], "why": change["reason"],
+         "at": store.as_utc(change["created_at"]).isoformat()}
+        for change in store.changes_for(conn, comment_id)
+    ]
+    return view
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Comments per status, in one GROUP BY (the tabs show them on every page)."""
+    found = dict(conn.execute(select(comments.c.status, func.count()).group_by(comments.c.status)).all())
+    return {state: int(found.get(state, 0)) for state in status.ALL}
+
+
+def per_day(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
+    """New comments and verdicts per day for the last `days` days, oldest first."""
+    since = store.utcnow() - timedelta(days=days)
+    received_day = func.date(comments.c.created_at)
+    received = select(received_day, func.count()).where(comments.c.created_at >= since).group_by(received_day)
+    decided_day = func.date(status_changes.c.created_at)
+    decided = (select(decided_day, status_changes.c.to_status, func.count())
+               .where(status_changes.c.created_at >= since, status_changes.c.from_status.is_not(None))
+               .group_by(decided_day, status_changes.c.to_status))
+    table: dict[str, dict[str, Any]] = {}
+    for day, count in conn.execute(received):
+        table.setdefault(str(day), {"day": str(day), "received": 0})["received"] = int(count)
+    for day, to_status, count in conn.execute(decided):
+        table.setdefault(str(day), {"day": str(day), "received": 0})[to_status] = int(count)
+    return [table[day] for day in sorted(table)]
