@@ -114,8 +114,88 @@ PUBLIC_PATHS: dict[str, Any] = {
             "failing": {"type": "array", "items": {"type": "string", "enum": ["database", "redis"]}}}})}}},
 }
 
-ADMIN_PATHS: dict[str, Any] = {}
-"""Filled by the admin API module, so its description lives beside its routes."""
+ADMIN_COMMENT = {
+    "type": "object",
+    "required": ["id", "post_id", "author", "email", "content", "original", "status", "reasons", "created_at"],
+    "properties": {
+        **PUBLIC_COMMENT["properties"],
+        "email": {"type": "string"}, "ip": {"type": ["string", "null"]},
+        "user_agent": {"type": ["string", "null"]}, "referrer": {"type": ["string", "null"]},
+        "original": {"type": "string"}, "spam_score": {"type": ["number", "null"]},
+        "reasons": {"type": "array", "items": {"type": "object", "properties": {
+            "check": {"type": "string"}, "score": {"type": "number"}, "reason": {"type": "string"},
+            "verdict": {"type": "string"}}}},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "history": {"type": "array", "items": {"type": "object"}},
+    },
+}
+SECURED = [{"bearer": []}]
+UNAUTHORIZED = answer("No valid bearer token.", ERROR, {"WWW-Authenticate": {"schema": {"type": "string"}}})
+COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+NOT_FOUND = answer("No such comment.", ERROR)
+
+
+def secured(operation: dict[str, Any]) -> dict[str, Any]:
+    return {**operation, "security": SECURED, "responses": {**operation["responses"], "401": UNAUTHORIZED}}
+
+
+ADMIN_PATHS: dict[str, Any] = {
+    "/admin/api/comments": {"get": secured({
+        "summary": "A page of the review queue",
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(status.ALL)}},
+            *({"name": name, "in": "query", "schema": {"type": "string"}}
+              for name in ("post_id", "author", "email", "ip", "q")),
+            {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["newest", "oldest"]}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+        ],
+        "responses": {
+            "200": answer("The page.", {"type": "object", "required": ["comments", "page", "per_page", "total"],
+                                        "properties": {"comments": {"type": "array", "items": ADMIN_COMMENT},
+                                                       "page": {"type": "integer"},
+                                                       "per_page": {"type": "integer"},
+                                                       "total": {"type": "integer"}}}),
+            "422": answer("Bad filters.", FIELD_ERRORS),
+        }})},
+    "/admin/api/comments/{comment_id}": {
+        "get": secured({"summary": "One comment with its history", "parameters": [COMMENT_ID],
+                        "responses": {"200": answer("The comment.", ADMIN_COMMENT), "404": NOT_FOUND}}),
+        "delete": secured({"summary": "Delete for ever", "parameters": [COMMENT_ID],
+                           "responses": {"204": answer("Deleted."), "404": NOT_FOUND}}),
+    },
+    "/admin/api/comments/{comment_id}/{action}": {"post": secured({
+        "summary": "approve, unapprove, spam, ham, trash or restore",
+        "parameters": [COMMENT_ID, {"name": "action", "in": "path", "required": True, "schema": {
+            "type": "string", "enum": ["approve", "unapprove", "spam", "ham", "trash", "restore"]}}],
+        "responses": {
+            "200": answer("Done.", {"type": "object", "required": ["id", "action", "from", "to", "comment"],
+                                    "properties": {"id": {"type": "integer"}, "action": {"type": "string"},
+                                                   "from": {"type": "string"}, "to": {"type": "string"},
+                                                   "comment": ADMIN_COMMENT}}),
+            "404": NOT_FOUND, "422": answer("Unknown action.", FIELD_ERRORS)}})},
+    "/admin/api/comments/bulk": {"post": secured({
+        "summary": "One action on many comments",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["action", "ids"],
+            "properties": {"action": {"type": "string", "enum": ["approve", "unapprove", "spam", "ham", "trash",
+                                                                 "restore", "delete"]},
+                           "ids": {"type": "array", "minItems": 1, "maxItems": 500,
+                                   "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}}}}}},
+        "responses": {
+            "200": answer("One result per id.", {"type": "object", "required": ["action", "results"],
+                                                 "properties": {"action": {"type": "string"},
+                                                                "results": {"type": "array",
+                                                                            "items": {"type": "object"}}}}),
+            "422": answer("Bad action or ids.", FIELD_ERRORS)}})},
+    "/admin/api/stats": {"get": secured({
+        "summary": "Counts per status and comments per day",
+        "responses": {"200": answer("The figures.", {
+            "type": "object", "required": ["counts", "per_day"], "properties": {
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "per_day": {"type": "array", "items": {"type": "object"}}}})}})},
+}
 
 
 def document() -> dict[str, Any]:

@@ -29,6 +29,8 @@ TEXT_FIELDS = ("author", "email", "url", "comment", "post_id", "parent_id", "red
 LABELS = {"author": "Name", "email": "Email", "url": "Website", "comment": "Comment", "post_id": "Post id",
           "parent_id": "Parent id", "redirect_to": "Redirect address"}
 MAX_REDIRECT = 2000
+MAX_ID = 2**31 - 1
+"""Comment ids are 32-bit integers in both databases."""
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """C0 controls but tab, newline and carriage return: never meaningful in a comment, NUL breaks PostgreSQL."""
@@ -216,7 +218,7 @@ def _parent(value: str, errors: dict[str, str]) -> int | None:
     """Empty or 0 means a top-level comment; whether the parent is approved is checked against the store."""
     if not value or value == "0" or "parent_id" in errors:
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
         errors["parent_id"] = "Parent id must be the number of a comment."
         return None
     return int(value)

@@ -217,3 +217,42 @@ def chromium() -> Iterator[Any]:
         browser = launch(playwright)
         yield browser
         browser.close()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+class Admin:
+    """A moderator of an app: an API token for /admin/api and a logged-in test client for the pages."""
+
+    def __init__(self, app: Flask, name: str = "ann") -> None:
+        from service.admin import accounts
+
+        self.app, self.name = app, name
+        with app.app_context(), get_engine().begin() as conn:
+            accounts.add(conn, name, PASSWORD)
+            self.token = accounts.create_token(conn, name)
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+        self.client = app.test_client()
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.client.open(f"/admin/api{path}", method=method, headers=self.headers, **kwargs)
+
+    def csrf(self, path: str = "/admin/login") -> str:
+        import re
+
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert match, page[:300]
+        return match.group(1)
+
+    def login(self) -> Admin:
+        response = self.client.post("/admin/login", data={"name": self.name, "password": PASSWORD,
+                                                           "csrf_token": self.csrf()})
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        return self
+
+
+@pytest.fixture()
+def admin(app: Flask) -> Admin:
+    return Admin(app)

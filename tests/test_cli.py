@@ -89,3 +89,25 @@ def test_train_and_evaluate(app_factory: Any, tmp_path: Path) -> None:
     assert "40 comments, 20 spam" in result.output
     assert "false-positive rate" in result.output and "TP " in result.output
     assert run(app, "evaluate", str(tmp_path / "missing.csv")).exit_code == 2
+
+
+def test_user_and_token_commands(app: Any) -> None:
+    added = run(app, "user", "add", "ann", input="correct horse battery staple\n")
+    assert added.exit_code == 0 and added.output == "Moderator ann added.\n"
+    assert run(app, "user", "add", "ann", input="correct horse battery staple\n").exit_code == 1
+    assert "at least 10" in run(app, "user", "add", "bob", input="short\n").output
+    created = run(app, "token", "create", "ann")
+    token = created.output.splitlines()[-1]
+    assert created.exit_code == 0 and len(token) >= 40 and token not in created.output.splitlines()[0]
+    client = app.test_client()
+    assert client.get("/admin/api/stats", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert run(app, "token", "revoke", "ann").output == "Revoked 1 token of ann.\n"
+    assert client.get("/admin/api/stats", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert run(app, "token", "create", "nobody").exit_code == 1
+    assert run(app, "user", "remove", "ann").exit_code == 0
+    assert run(app, "user", "remove", "ann").exit_code == 1
+
+
+def test_purge_command(app: Any) -> None:
+    result = run(app, "purge", "--days", "15")
+    assert result.exit_code == 0 and result.output == "Purged 0 spam and 0 trash comments older than 15 days.\n"

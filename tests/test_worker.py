@@ -181,3 +181,18 @@ def test_comments_worker_burst_drains_and_exits(app: Flask, sqlite_url: str, red
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert {comment(app, i)["status"] for i in ids} == {status.APPROVED}
+
+
+def test_workers_purge_old_spam_once_a_day(app: Flask, redis_client: redis.Redis, work: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from service.schema import comments
+
+    spam_id = submit(app, url2="bot")
+    with app.app_context(), get_engine().begin() as conn:
+        conn.execute(update(comments).values(updated_at=store.utcnow() - timedelta(days=16)))
+    work(app)
+    assert comment(app, spam_id) is None
+    assert redis_client.ttl("comments:purge:done") > 23 * 3600

@@ -15,6 +15,8 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from service import queue
+from service.admin.purge import purge_old
+from service.store import utcnow
 from service.db import get_engine
 
 from . import model
@@ -25,8 +27,13 @@ TTL_MARGIN = 15
 """RQ blocks on the queue for worker_ttl - 15 s; that is also how often maintenance (the sweep) can run."""
 
 
+PURGE_KEY = "comments:purge:done"
+PURGE_EVERY = 24 * 3600
+"""The daily purge of old spam and trash; a Redis key makes one worker of many do it."""
+
+
 class SweepingWorker(SimpleWorker):
-    """RQ's maintenance (cleaning registries, moving abandoned jobs to failed) followed by our sweep."""
+    """RQ's maintenance (cleaning registries, moving abandoned jobs to failed), our sweep, the daily purge."""
 
     app: Flask
 
@@ -34,8 +41,11 @@ class SweepingWorker(SimpleWorker):
         super().run_maintenance_tasks()
         with self.app.app_context():
             count = queue.sweep(get_engine(), self.queues[0], self.app.config["JOB_TIMEOUT"])
-        if count:
-            logger.info("sweeper re-enqueued %d pending comments", count)
+            if count:
+                logger.info("sweeper re-enqueued %d pending comments", count)
+            if self.connection.set(PURGE_KEY, 1, nx=True, ex=PURGE_EVERY):
+                with get_engine().begin() as conn:
+                    purge_old(conn, self.app.config["PURGE_DAYS"], utcnow())
 
 
 def make_worker(app: Flask) -> SweepingWorker:

@@ -29,10 +29,8 @@ def init_app(app: Flask) -> None:
     """Register the page and API blueprints; session cookies HttpOnly, SameSite=Lax, Secure over https."""
     from . import api, pages
 
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "comments_admin")
-    app.config.setdefault("SESSION_COOKIE_PATH", "/admin")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="comments_admin", SESSION_COOKIE_PATH="/admin")
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.session_interface = SessionInterface()

@@ -13,6 +13,8 @@ from . import decisions, queries
 from .auth import require_token
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+COMMENT = "/comments/<int(max=2147483647):comment_id>"
+"""Comment ids are 32-bit in both databases; a larger number is simply not found."""
 bp.before_request(require_token)
 
 
@@ -34,14 +36,14 @@ def list_comments() -> ResponseReturnValue:
     return jsonify(comments=rows, page=filters.page, per_page=filters.per_page, total=total)
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get(COMMENT)
 def get_comment(comment_id: int) -> ResponseReturnValue:
     with get_engine().connect() as conn:
         comment = queries.one_comment(conn, comment_id)
     return jsonify(comment) if comment else not_found(comment_id)
 
 
-@bp.post("/comments/<int:comment_id>/<action>")
+@bp.post(COMMENT + "/<action>")
 def act(comment_id: int, action: str) -> ResponseReturnValue:
     """approve, unapprove, spam, ham, trash or restore one comment."""
     if action not in moderation.ACTIONS:
@@ -55,7 +57,7 @@ def act(comment_id: int, action: str) -> ResponseReturnValue:
                    comment=comment)
 
 
-@bp.delete("/comments/<int:comment_id>")
+@bp.delete(COMMENT)
 def delete(comment_id: int) -> ResponseReturnValue:
     return ("", 204) if decisions.delete(comment_id, g.moderator) else not_found(comment_id)
 
@@ -71,7 +73,7 @@ def bulk() -> ResponseReturnValue:
     if action not in decisions.BULK_ACTIONS:
         errors["action"] = f"Action must be one of {', '.join(decisions.BULK_ACTIONS)}."
     if (not isinstance(ids, list) or not ids or len(ids) > decisions.MAX_BULK
-            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)):
         errors["ids"] = f"Ids must be a list of 1 to {decisions.MAX_BULK} comment numbers."
     if errors:
         return unprocessable(errors)

@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ..db import get_engine
 from ..store import utcnow
@@ -73,8 +73,8 @@ def token_revoke(name: str, token: str | None) -> None:
 
 @click.command("purge")
 @click.option("--days", type=click.IntRange(1), help="Default: COMMENTS_PURGE_DAYS.")
-@click.pass_context
-def purge(ctx: click.Context, days: int | None) -> None:
+@with_appcontext
+def purge(days: int | None) -> None:
     """Delete spam and trash older than the retention period."""
     days = days or current_app.config["PURGE_DAYS"]
     with get_engine().begin() as conn:

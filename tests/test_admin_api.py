@@ -1,0 +1,129 @@
+"""/admin/api as a moderator's script uses it, against both backends where it queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import update
+
+from service import status, store
+from service.db import get_engine
+from service.schema import comments
+
+from .conftest import Admin, valid
+
+
+def add(app: Flask, state: str, **changes: Any) -> int:
+    values = {"post_id": "p1", "author": "Ada", "email": "ada@example.org", "url": None, "content": "text",
+              "original": "text", "ip": "203.0.113.1", **changes}
+    with app.app_context(), get_engine().begin() as conn:
+        return store.insert_comment(conn, values, state)
+
+
+@pytest.fixture()
+def api_admin(any_app: Flask) -> Admin:
+    return Admin(any_app)
+
+
+def test_list_filters_pages_and_orders(any_app: Flask, api_admin: Admin) -> None:
+    held = [add(any_app, status.HELD, original=f"held number {n}", content=f"held {n}") for n in range(5)]
+    add(any_app, status.HELD, post_id="p2", author="Bob", email="bob@example.org", ip="198.51.100.7")
+    add(any_app, status.APPROVED)
+    body = api_admin.api("GET", "/comments?status=held&per_page=2&page=1").get_json()
+    assert (body["total"], body["page"], body["per_page"]) == (6, 1, 2)
+    assert [c["id"] for c in body["comments"]] == [held[4] + 1, held[4]]  # newest first
+    oldest = api_admin.api("GET", "/comments?status=held&order=oldest&per_page=1").get_json()
+    assert oldest["comments"][0]["id"] == held[0]
+    for query, expected in [("post_id=p2", 1), ("author=bo", 1), ("email=BOB@example.org", 1),
+                            ("ip=198.51.100.7", 1), ("q=NUMBER 3", 1), ("q=100%25", 0)]:
+        assert api_admin.api("GET", f"/comments?status=held&{query}").get_json()["total"] == expected, query
+    assert api_admin.api("GET", "/comments?status=approved").get_json()["total"] == 1
+    first = body["comments"][0]
+    assert {"email", "ip", "user_agent", "original", "reasons", "spam_score"} <= set(first)
+
+
+@pytest.mark.parametrize("query", ["status=nope", "page=0", "per_page=201", "per_page=x", "order=sideways"])
+def test_bad_list_arguments_are_422(admin: Admin, query: str) -> None:
+    response = admin.api("GET", f"/comments?{query}")
+    assert response.status_code == 422 and query.split("=")[0] in response.get_json()["errors"]
+
+
+def test_actions_record_the_moderator_and_teach_the_engine(app: Flask, admin: Admin,
+                                                           redis_client: redis.Redis) -> None:
+    comment_id = add(app, status.HELD)
+    for action, expected in [("approve", status.APPROVED), ("unapprove", status.HELD), ("spam", status.SPAM),
+                             ("restore", status.HELD), ("trash", status.TRASH), ("restore", status.HELD),
+                             ("ham", status.APPROVED)]:
+        response = admin.api("POST", f"/comments/{comment_id}/{action}")
+        assert response.status_code == 200 and response.get_json()["to"] == expected, action
+    history = admin.api("GET", f"/comments/{comment_id}").get_json()["history"]
+    assert [entry["by"] for entry in history[1:]] == ["moderator:ann"] * 7
+    learning = redis_client.lrange("rq:queue:learning", 0, -1)
+    assert len(learning) == 2  # spam and ham teach; the others do not
+
+
+def test_unknown_action_and_comment(admin: Admin) -> None:
+    assert admin.api("POST", "/comments/1/promote").status_code == 422
+    assert admin.api("POST", "/comments/999999/approve").status_code == 404
+    assert admin.api("GET", "/comments/999999").status_code == 404
+    assert admin.api("DELETE", "/comments/999999").status_code == 404
+    assert admin.api("GET", "/comments/99999999999999999999").status_code == 404
+
+
+def test_delete_for_ever(app: Flask, admin: Admin) -> None:
+    comment_id = add(app, status.SPAM)
+    assert admin.api("DELETE", f"/comments/{comment_id}").status_code == 204
+    assert admin.api("GET", f"/comments/{comment_id}").status_code == 404
+
+
+def test_bulk(app: Flask, admin: Admin) -> None:
+    ids = [add(app, status.HELD, original=f"t{n}") for n in range(3)]
+    response = admin.api("POST", "/comments/bulk", json={"action": "spam", "ids": [*ids, 999999]})
+    results = response.get_json()["results"]
+    assert [r.get("to") for r in results] == [status.SPAM] * 3 + [None]
+    assert results[-1] == {"id": 999999, "error": "not found"}
+    for body in ({"action": "spam", "ids": []}, {"action": "fly", "ids": [1]}, {"action": "spam", "ids": ["1"]},
+                 {"action": "spam", "ids": [True]}, [1, 2], {"action": "spam", "ids": list(range(1, 502))}):
+        assert admin.api("POST", "/comments/bulk", json=body).status_code == 422, body
+
+
+def test_stats(any_app: Flask, api_admin: Admin) -> None:
+    for state in (status.HELD, status.HELD, status.SPAM):
+        add(any_app, state)
+    body = api_admin.api("GET", "/stats").get_json()
+    assert body["counts"] == {"pending": 0, "held": 2, "approved": 0, "spam": 1, "trash": 0}
+    today = body["per_day"][-1]
+    assert today["received"] == 3
+
+
+def test_purge_removes_old_spam_and_trash_only(any_app: Flask) -> None:
+    from service.admin.purge import purge_old
+
+    old = {state: add(any_app, state, original=state) for state in (status.SPAM, status.TRASH, status.HELD)}
+    recent = add(any_app, status.SPAM, original="recent")
+    with any_app.app_context(), get_engine().begin() as conn:
+        conn.execute(update(comments).where(comments.c.id.in_(old.values()))
+                     .values(updated_at=store.utcnow() - timedelta(days=20)))
+        assert purge_old(conn, 15, store.utcnow()) == {"spam": 1, "trash": 1}
+        assert store.get_comment(conn, recent) and store.get_comment(conn, old[status.HELD])
+
+
+def test_a_submitted_comment_can_be_cleared_through_the_api(app: Flask, admin: Admin, work: Any) -> None:
+    with app.app_context(), get_engine().begin() as conn:
+        from service import word_lists
+
+        word_lists.add(conn, word_lists.MODERATION, "letter")
+    comment_id = app.test_client().post("/comments", json=valid()).get_json()["id"]
+    work(app)
+    queue = admin.api("GET", "/comments?status=held").get_json()["comments"]
+    assert [c["id"] for c in queue] == [comment_id]
+    assert "moderation list: 'letter' in the text" in [r["reason"] for r in queue[0]["reasons"]]
+    assert admin.api("POST", f"/comments/{comment_id}/approve").status_code == 200
+    thread = app.test_client().get("/posts/secure-communities/comments").get_json()["comments"]
+    assert [c["id"] for c in thread] == [comment_id]
+
+
