@@ -16,8 +16,8 @@ from rq.serializers import JSONSerializer
 
 from service import queue
 from service.admin.purge import purge_old
-from service.store import utcnow
 from service.db import get_engine
+from service.store import utcnow
 
 from . import model
 
