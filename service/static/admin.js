@@ -64,7 +64,7 @@ async function bulk(form) {
   if (!ids.length) { toast("Select some comments first (x)."); return; }
   const action = form.querySelector('select[name="action"]').value;
   try {
-    const result = await send(form.action, [["action", action], ...ids.map((id) => ["ids", id])]);
+    const result = await send(form.getAttribute("action"), [["action", action], ...ids.map((id) => ["ids", id])]);
     const moved = result.results.filter((item) => item.to);
     undoStack.push(moved.map((item) => ({ id: item.id, status: item.from })));
     for (const item of moved) {
