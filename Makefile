@@ -37,5 +37,9 @@ bench: install
 	$(PY) bench/sanitize.py
 	$(PY) bench/intake.py
 
+## chaos: load, Redis down, a worker killed mid-job, the database down, jobs delivered twice (docs/benchmarks.md)
+chaos: install
+	$(PY) -m chaos
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

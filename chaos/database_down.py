@@ -1,0 +1,9 @@
+"""database_down."""
+
+from __future__ import annotations
+
+from .harness import Report
+
+
+def run(report: Report, model_path: str) -> None:
+    raise NotImplementedError
