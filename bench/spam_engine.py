@@ -186,7 +186,7 @@ def main() -> None:
     classifier_only = measures(y, np.concatenate(alone_verdicts))
     baseline = measures(y, np.concatenate(baseline_verdicts))
     print(f"\nclassifier alone (nested threshold): F1 {classifier_only['f1']:.3f} at FPR {classifier_only['fpr']:.2%}")
-    print(f"TF-IDF + logistic regression alone (nested threshold): F1 {baseline['f1']:.3f} at FPR {baseline['fpr']:.2%}")
+    print(f"TF-IDF + logistic regression alone (nested): F1 {baseline['f1']:.3f} at FPR {baseline['fpr']:.2%}")
     print(f"engine/classifier F1 ratio {engine_f1 / classifier_only['f1']:.3f}, "
           f"engine/baseline F1 ratio {engine_f1 / baseline['f1']:.3f}")
     m = pooled.measures()
