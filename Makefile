@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: install run test lint bench chaos clean
+.PHONY: install run test lint bench chaos fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,9 +33,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+## fuzz: schemathesis against /openapi.json, public and admin operations (no 5xx, nothing off the schema)
+fuzz: install
+	$(PY) scripts/fuzz_api.py
+
 bench: install
 	$(PY) bench/sanitize.py
 	$(PY) bench/intake.py
+	$(PY) bench/admin_queue.py
+	$(PY) bench/isso_compare.py
 
 ## chaos: load, Redis down, a worker killed mid-job, the database down, jobs delivered twice (docs/benchmarks.md)
 chaos: install

@@ -59,6 +59,13 @@ def answer(description: str, schema: dict[str, Any] | None = None, headers: dict
     return response
 
 
+def form_or_json(description: str, schema: dict[str, Any], headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST /comments answers a form post with a small HTML page, JSON clients with JSON."""
+    response = answer(description, schema, headers)
+    response["content"]["text/html"] = {"schema": {"type": "string"}}
+    return response
+
+
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
 UNAVAILABLE = answer("The database is unavailable; try again later.", ERROR, RETRY_AFTER)
 
@@ -71,18 +78,18 @@ PUBLIC_PATHS: dict[str, Any] = {
                 "application/x-www-form-urlencoded": {"schema": SUBMISSION},
                 "multipart/form-data": {"schema": SUBMISSION}}},
             "responses": {
-                "202": answer("Stored, awaiting its spam check.", {
+                "202": form_or_json("Stored, awaiting its spam check.", {
                     "type": "object", "required": ["id", "status", "comment"],
                     "properties": {"id": {"type": "integer"}, "status": {"const": "pending"},
                                    "comment": PUBLIC_COMMENT}}),
                 "303": answer("Form post: back to the page the form was on."),
-                "400": answer("Malformed JSON, multipart or invalid UTF-8.", ERROR),
-                "409": answer("The same comment again.", FIELD_ERRORS),
-                "413": answer("Body over the limit.", ERROR),
-                "415": answer("Unsupported content type.", ERROR),
-                "422": answer("Missing or invalid fields, one sentence each.", FIELD_ERRORS),
-                "429": answer("Posting too quickly.", FIELD_ERRORS, RETRY_AFTER),
-                "503": UNAVAILABLE,
+                "400": form_or_json("Malformed JSON, multipart or invalid UTF-8.", ERROR),
+                "409": form_or_json("The same comment again.", FIELD_ERRORS),
+                "413": form_or_json("Body over the limit.", ERROR),
+                "415": form_or_json("Unsupported content type.", ERROR),
+                "422": form_or_json("Missing or invalid fields, one sentence each.", FIELD_ERRORS),
+                "429": form_or_json("Posting too quickly.", FIELD_ERRORS, RETRY_AFTER),
+                "503": form_or_json("The database is unavailable; try again later.", ERROR, RETRY_AFTER),
             },
         },
     },

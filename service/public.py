@@ -109,7 +109,11 @@ def answer_accepted(comment_id: int, values: dict[str, Any], redirect_to: str | 
 
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
+    """scheme://host:port of a URL, or "" for one that does not parse."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 

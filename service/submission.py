@@ -195,8 +195,12 @@ def _website(value: str, errors: dict[str, str]) -> str | None:
         return None
     if "://" not in value and not value.lower().startswith(("javascript:", "data:", "mailto:")):
         value = "http://" + value
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in value:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    if not host or parts.scheme.lower() not in ("http", "https") or " " in value:
         errors["url"] = "Website must be an http:// or https:// address."
         return None
     return value

@@ -16,7 +16,7 @@ def admin_routes(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin") or rule.endpoint in ("admin_pages.login",):
             continue
-        path = re.sub(r"<int[^>]*:comment_id>", "1", rule.rule)
+        path = re.sub(r"<comment_id:comment_id>", "1", rule.rule)
         path = re.sub(r"<[^>]*action>", "approve", path)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method, path))

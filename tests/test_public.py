@@ -290,3 +290,11 @@ def test_any_submission_is_stored_with_only_allowed_markup(app_factory: Any, eng
             assert_safe(stored["content"])
 
     post()
+
+
+@pytest.mark.parametrize("changes", [{"url": "http://[P*"}, {"redirect_to": "http://[x/"}, {"url": "http://[::1"}])
+def test_unparsable_addresses_are_field_errors_not_crashes(client: FlaskClient, changes: dict[str, str]) -> None:
+    response = client.post("/comments", data=valid(**changes))
+    assert response.status_code in (202, 422)
+    if "url" in changes:
+        assert response.status_code == 422 and "Website" in response.get_data(as_text=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import BaseConverter
+
+from ..submission import MAX_ID
 
 ADMIN_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -18,6 +21,22 @@ def admin_headers(response: Response) -> Response:
     return response
 
 
+class CommentIdConverter(BaseConverter):
+    """Any number of digits; one past the 32-bit ids becomes 0, which no comment has, so it answers 404.
+
+    (Werkzeug's own `int(max=…)` makes such a URL answer 405 for some methods instead.)
+    """
+
+    regex = r"\d+"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= MAX_ID else 0
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, marked Secure whenever the request came over https."""
 
@@ -29,6 +48,7 @@ def init_app(app: Flask) -> None:
     """Register the page and API blueprints; session cookies HttpOnly, SameSite=Lax, Secure over https."""
     from . import api, pages
 
+    app.url_map.converters["comment_id"] = CommentIdConverter
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="comments_admin", SESSION_COOKIE_PATH="/admin")
     app.register_blueprint(pages.bp)

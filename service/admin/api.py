@@ -13,7 +13,7 @@ from . import decisions, queries
 from .auth import require_token
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
-COMMENT = "/comments/<int(max=2147483647):comment_id>"
+COMMENT = "/comments/<comment_id:comment_id>"
 """Comment ids are 32-bit in both databases; a larger number is simply not found."""
 bp.before_request(require_token)
 

@@ -26,7 +26,7 @@ from .auth import csrf_token, login_failed, login_wait, require_session
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
 bp.before_request(require_session)
-COMMENT = "/comments/<int(max=2147483647):comment_id>"
+COMMENT = "/comments/<comment_id:comment_id>"
 TABS = (status.HELD, status.PENDING, status.APPROVED, status.SPAM, status.TRASH)
 """The held tab first: that is the work."""
 
