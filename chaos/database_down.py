@@ -1,5 +1,8 @@
-"""PostgreSQL stopped mid-stream: every answer a quick 503 with Retry-After, nothing half-written; after it
-returns, submissions succeed again and every pending comment gets its verdict."""
+"""Database down: PostgreSQL stopped mid-stream answers quick 503s, writes nothing half; back, all is decided.
+
+Every answer while it is down is a 503 with Retry-After within the client's timeout; after it returns,
+submissions succeed again and every pending comment gets its verdict.
+"""
 
 from __future__ import annotations
 

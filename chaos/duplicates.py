@@ -1,5 +1,8 @@
-"""Jobs delivered twice, two workers racing: each comment's own job and a second one by hand (`dup-<id>`) sit
-next to each other in the queue, two `comments worker --burst` take them at once; one verdict, one audit entry."""
+"""Duplicates: each job delivered twice, two workers racing on one comment; one verdict, one audit entry.
+
+Each comment's own job and a second one enqueued by hand (`dup-<id>`) sit next to each other in the
+queue, and two `comments worker --burst` take them at once; on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
