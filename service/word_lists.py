@@ -26,6 +26,17 @@ def terms(conn: Connection, list_name: str) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+ALL_TERMS = select(word_lists.c.list, word_lists.c.term)
+
+
+def all_terms(conn: Connection) -> dict[str, list[str]]:
+    """Both lists in one query: the spam check reads them for every comment."""
+    found: dict[str, list[str]] = {name: [] for name in LISTS}
+    for list_name, term in conn.execute(ALL_TERMS):
+        found.setdefault(list_name, []).append(term)
+    return found
+
+
 def add(conn: Connection, list_name: str, term: str) -> bool:
     """Add a term; False if it was already there. Raises ValueError for an unknown list or a bad term."""
     term = normalize(term)

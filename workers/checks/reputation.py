@@ -3,11 +3,9 @@ moderators marked as spam count against a new comment."""
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import Select, bindparam, func, select
 
-from sqlalchemy import ColumnElement, func, select
-
-from service import status
+from service import status, store
 from service.schema import comment_domains, comments, status_changes
 
 from . import Finding
@@ -18,45 +16,44 @@ TRUSTED_SCORE = -0.4
 SPAM_WEIGHTS = {"email": 0.6, "ip": 0.4, "domain": 0.6}
 
 
+def _marked_spam(condition: object, *, by_domain: bool = False) -> Select[tuple[int]]:
+    """Count other comments matching `condition` that are spam because a moderator said so."""
+    source = comments.join(status_changes, status_changes.c.comment_id == comments.c.id)
+    if by_domain:
+        source = source.join(comment_domains, comment_domains.c.comment_id == comments.c.id)
+    return (select(func.count(func.distinct(comments.c.id))).select_from(source)
+            .where(condition, comments.c.id != bindparam("id"), comments.c.status == status.SPAM,  # type: ignore[arg-type]
+                   status_changes.c.to_status == status.SPAM, status_changes.c.actor.like("moderator:%")))
+
+
+# Built once: these run for every comment, and building a statement costs more than running it here.
+EMAIL_SPAM = _marked_spam(func.lower(comments.c.email) == bindparam("email"))
+IP_SPAM = _marked_spam(comments.c.ip == bindparam("ip"))
+DOMAIN_SPAM = _marked_spam(comment_domains.c.domain == bindparam("domain"), by_domain=True)
+APPROVED = select(func.count()).where(func.lower(comments.c.email) == bindparam("email"),
+                                      comments.c.status == status.APPROVED, comments.c.id != bindparam("id"))
+
+
 def times(count: int) -> str:
     return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
 
 
-def marked_spam(ctx: Context, condition: ColumnElement[bool], *joins: Any) -> int:
-    """Comments matching `condition` that are spam because a moderator said so."""
-    query = (
-        select(func.count(func.distinct(comments.c.id)))
-        .select_from(comments.join(status_changes, status_changes.c.comment_id == comments.c.id))
-        .where(condition, comments.c.id != ctx.comment["id"], comments.c.status == status.SPAM,
-               status_changes.c.to_status == status.SPAM, status_changes.c.actor.like("moderator:%"))
-    )
-    for table, on in joins:
-        query = query.join(table, on)
-    return int(ctx.conn.execute(query).scalar_one())
-
-
-def approved_count(ctx: Context) -> int:
-    query = select(func.count()).where(func.lower(comments.c.email) == ctx.comment["email"].lower(),
-                                       comments.c.status == status.APPROVED, comments.c.id != ctx.comment["id"])
-    return int(ctx.conn.execute(query).scalar_one())
-
-
 def check(ctx: Context) -> list[Finding]:
+    comment = ctx.comment
+    email = comment["email"].lower()
+    count = ctx.conn.execute
     findings = []
-    if count := marked_spam(ctx, func.lower(comments.c.email) == ctx.comment["email"].lower()):
-        findings.append(Finding("reputation", SPAM_WEIGHTS["email"] * min(count, 2),
-                                f"author's email was marked spam {times(count)} before"))
-    if ctx.comment.get("ip") and (count := marked_spam(ctx, comments.c.ip == ctx.comment["ip"])):
-        findings.append(Finding("reputation", SPAM_WEIGHTS["ip"] * min(count, 2),
-                                f"this address was marked spam {times(count)} before"))
-    mine = select(comment_domains.c.domain).where(comment_domains.c.comment_id == ctx.comment["id"])
-    domains = list(ctx.conn.execute(mine).scalars())
-    for domain in domains:
-        join = (comment_domains, comment_domains.c.comment_id == comments.c.id)
-        if count := marked_spam(ctx, comment_domains.c.domain == domain, join):
-            findings.append(Finding("reputation", SPAM_WEIGHTS["domain"] * min(count, 2),
-                                    f"links to {domain}, marked spam {times(count)} before"))
-    if not findings and (approved := approved_count(ctx)):
+    if spam := int(count(EMAIL_SPAM, {"email": email, "id": comment["id"]}).scalar_one()):
+        findings.append(Finding("reputation", SPAM_WEIGHTS["email"] * min(spam, 2),
+                                f"author's email was marked spam {times(spam)} before"))
+    if comment.get("ip") and (spam := int(count(IP_SPAM, {"ip": comment["ip"], "id": comment["id"]}).scalar_one())):
+        findings.append(Finding("reputation", SPAM_WEIGHTS["ip"] * min(spam, 2),
+                                f"this address was marked spam {times(spam)} before"))
+    for domain in sorted(store.link_domains(comment["content"], comment.get("url"))):
+        if spam := int(count(DOMAIN_SPAM, {"domain": domain, "id": comment["id"]}).scalar_one()):
+            findings.append(Finding("reputation", SPAM_WEIGHTS["domain"] * min(spam, 2),
+                                    f"links to {domain}, marked spam {times(spam)} before"))
+    if not findings and (approved := int(count(APPROVED, {"email": email, "id": comment["id"]}).scalar_one())):
         findings.append(Finding("reputation", TRUSTED_SCORE, f"author has {approved} approved comment"
                                 + "s" * (approved > 1)))
     return findings

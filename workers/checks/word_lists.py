@@ -22,8 +22,9 @@ def first_hit(terms: list[str], haystacks: dict[str, str]) -> tuple[str, str] | 
 def check(ctx: Context) -> Finding | None:
     """A disallowed term files as spam; a moderation term holds. Matching is case-insensitive."""
     haystacks = {name: str(ctx.comment.get(name) or "").lower() for name in FIELDS}
+    terms = lists.all_terms(ctx.conn)
     for list_name, verdict, score in ((lists.DISALLOWED, status.SPAM, 1.0), (lists.MODERATION, status.HELD, 0.5)):
-        if hit := first_hit(lists.terms(ctx.conn, list_name), haystacks):
+        if hit := first_hit(sorted(terms[list_name]), haystacks):
             where = "text" if hit[1] == "original" else hit[1].replace("_", " ")
             return Finding("word list", score, f"{list_name} list: '{hit[0]}' in the {where}", verdict)
     return None
