@@ -7,7 +7,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers
-RUN pip install . && useradd --system --home /app comments && mkdir -p /app/instance && chown comments /app/instance
+RUN pip install . && useradd --system --home /app comments \
+    && mkdir -p /app/instance /models && chown comments /app/instance /models
 
 USER comments
 EXPOSE 8000
