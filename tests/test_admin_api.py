@@ -46,10 +46,17 @@ def test_list_filters_pages_and_orders(any_app: Flask, api_admin: Admin) -> None
     assert {"email", "ip", "user_agent", "original", "reasons", "spam_score"} <= set(first)
 
 
-@pytest.mark.parametrize("query", ["status=nope", "page=0", "per_page=201", "per_page=x", "order=sideways"])
+@pytest.mark.parametrize("query", ["status=nope", "page=0", "per_page=201", "per_page=x", "order=sideways",
+                                   "per_page=%C2%B2", "page=" + "9" * 5000])
 def test_bad_list_arguments_are_422(admin: Admin, query: str) -> None:
     response = admin.api("GET", f"/comments?{query}")
     assert response.status_code == 422 and query.split("=")[0] in response.get_json()["errors"]
+
+
+def test_text_filters_with_a_nul_match_nothing_on_both_backends(any_app: Flask, api_admin: Admin) -> None:
+    add(any_app, status.HELD)
+    response = api_admin.api("GET", "/comments?q=te%00xt&author=%00&ip=%00&post_id=%00&email=%00")
+    assert response.status_code == 200 and response.get_json()["total"] == 0
 
 
 def test_actions_record_the_moderator_and_teach_the_engine(app: Flask, admin: Admin,
@@ -87,7 +94,8 @@ def test_bulk(app: Flask, admin: Admin) -> None:
     assert [r.get("to") for r in results] == [status.SPAM] * 3 + [None]
     assert results[-1] == {"id": 999999, "error": "not found"}
     for body in ({"action": "spam", "ids": []}, {"action": "fly", "ids": [1]}, {"action": "spam", "ids": ["1"]},
-                 {"action": "spam", "ids": [True]}, [1, 2], {"action": "spam", "ids": list(range(1, 502))}):
+                 {"action": "spam", "ids": [True]}, [1, 2], {"action": "spam", "ids": list(range(1, 502))},
+                 {"action": "spam", "ids": [2**31]}, {"action": "spam", "ids": [1.5]}, {"action": "spam"}):
         assert admin.api("POST", "/comments/bulk", json=body).status_code == 422, body
 
 

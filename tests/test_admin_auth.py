@@ -83,6 +83,10 @@ def test_every_change_needs_the_csrf_token(app: Flask, admin: Admin) -> None:
             assert "CSRF" in response.get_data(as_text=True)
     login_without = app.test_client().post("/admin/login", data={"name": "ann", "password": PASSWORD})
     assert login_without.status_code == 400
+    for forged in ("é" * 43, "x" * 43, admin.csrf("/admin/")[:-1]):
+        assert admin.client.post("/admin/comments/bulk", data={"csrf_token": forged}).status_code == 400
+        assert admin.client.post("/admin/logout", headers={"X-CSRF-Token": forged.encode().decode("latin-1")}
+                                 ).status_code == 400
 
 
 def test_session_cookie_flags(app: Flask, admin: Admin) -> None:

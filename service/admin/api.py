@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import moderation
 from ..db import get_engine
+from ..submission import MAX_ID
 from . import decisions, queries
 from .auth import require_token
 
@@ -72,12 +73,17 @@ def bulk() -> ResponseReturnValue:
     action, ids = body.get("action"), body.get("ids")
     if action not in decisions.BULK_ACTIONS:
         errors["action"] = f"Action must be one of {', '.join(decisions.BULK_ACTIONS)}."
-    if (not isinstance(ids, list) or not ids or len(ids) > decisions.MAX_BULK
-            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)):
+    if not isinstance(ids, list) or not 1 <= len(ids) <= decisions.MAX_BULK or not all(map(comment_number, ids)):
         errors["ids"] = f"Ids must be a list of 1 to {decisions.MAX_BULK} comment numbers."
+        ids = []
     if errors:
         return unprocessable(errors)
     return jsonify(action=action, results=decisions.bulk(ids, str(action), g.moderator))
+
+
+def comment_number(value: object) -> bool:
+    """A JSON integer that can be a comment id (true and false are ints to Python, not to a client)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 @bp.get("/stats")

@@ -36,7 +36,9 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+    expected = str(session.get("csrf", ""))
+    # Bytes, since compare_digest refuses non-ASCII strings (a forged token must be a 400, not a 500).
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(400, "The form is stale or forged (CSRF token missing or wrong); reload the page and try again.")
 
 
@@ -89,7 +91,9 @@ def login_wait(name: str) -> int:
     """Seconds until another attempt is allowed for this address or name; 0 if allowed. Fails open."""
     try:
         connection = queue.get_redis()
-        waits = [int(connection.ttl(key)) for key in _keys(name) if int(connection.get(key) or 0) >= LOGIN_ATTEMPTS]
+        # At least 1 s: a key can expire between the GET and the TTL, which then answers -2.
+        waits = [max(1, int(connection.ttl(key))) for key in _keys(name)
+                 if int(connection.get(key) or 0) >= LOGIN_ATTEMPTS]
     except redis.RedisError as error:
         logger.warning("login rate limit skipped: Redis unavailable (%s)", error)
         return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import moderation, queue, sanitize, status, store
 from ..db import get_engine
+from ..submission import CONTROL
 
 BULK_ACTIONS = (*moderation.ACTIONS, "delete")
 MAX_BULK = 500
@@ -50,7 +51,7 @@ def move_back(comment_id: int, to_status: str, moderator: str) -> bool:
 
 def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
     """Publish a moderator's reply under a comment, approving a held or pending parent first."""
-    if problem := sanitize.complexity_error(text):
+    if problem := text_problem(text):
         return problem
     content = sanitize.sanitize(text, engine)
     if not content.strip():
@@ -69,7 +70,7 @@ def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
 
 def edit(comment_id: int, text: str, moderator: str, engine: str) -> str | None:
     """Replace a comment's text (sanitized like any submission); the error sentence if it is refused."""
-    if problem := sanitize.complexity_error(text):
+    if problem := text_problem(text):
         return problem
     content = sanitize.sanitize(text, engine)
     if not content.strip():
@@ -78,3 +79,10 @@ def edit(comment_id: int, text: str, moderator: str, engine: str) -> str | None:
         if not store.edit_content(conn, comment_id, text, content, moderation.actor(moderator)):
             return "No such comment."
     return None
+
+
+def text_problem(text: str) -> str | None:
+    """What the intake refuses in a text, a moderator's text refuses too (a NUL would break PostgreSQL)."""
+    if match := CONTROL.search(text):
+        return f"The text contains a control character (U+{ord(match.group()):04X})."
+    return sanitize.complexity_error(text)

@@ -58,7 +58,7 @@ def done(result: dict[str, Any], message: str) -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("admin/login.html")
-    name, password = request.form.get("name", "")[:80], request.form.get("password", "")[:1000]
+    name, password = request.form.get("name", "")[:80].replace("\x00", ""), request.form.get("password", "")[:1000]
     if wait := login_wait(name):
         return render_template("admin/login.html", error=f"Too many attempts; try again in {wait} s."), 429, {
             "Retry-After": str(wait)}
@@ -115,7 +115,7 @@ def act(comment_id: int, action: str) -> ResponseReturnValue:
 @bp.post("/comments/bulk")
 def bulk() -> ResponseReturnValue:
     action = request.form.get("action", "")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10]
+    ids = [int(i) for i in request.form.getlist("ids") if i.isascii() and i.isdigit() and len(i) < 10]
     if action not in decisions.BULK_ACTIONS or action == "delete" or not ids:
         flash("Choose some comments and an action.")
         return back()
@@ -180,20 +180,22 @@ def settings_page() -> ResponseReturnValue:
 
 
 def change_settings(form: Any) -> None:
+    """All or nothing; one message per list, since flashed messages ride in the session cookie (4 kB)."""
     try:
         with get_engine().begin() as conn:
             if "policy" in form:
                 settings.set_policy(conn, form["policy"])
                 flash(f"Moderation policy: {form['policy']}.")
             for name in word_lists.LISTS:
-                for term in form.get(f"add_{name}", "").splitlines():
-                    if term.strip() and word_lists.add(conn, name, term):
-                        flash(f"Added '{word_lists.normalize(term)}' to the {name} list.")
-                for term in form.getlist(f"remove_{name}"):
-                    if word_lists.remove(conn, name, term):
-                        flash(f"Removed '{term}' from the {name} list.")
+                # No stored text holds a NUL (PostgreSQL refuses it), so one can only be a stray byte.
+                added = [term for term in form.get(f"add_{name}", "").replace("\x00", "").splitlines()
+                         if term.strip() and word_lists.add(conn, name, term)]
+                removed = [term for term in form.getlist(f"remove_{name}")
+                           if word_lists.remove(conn, name, term.replace("\x00", ""))]
+                if added or removed:
+                    flash(f"The {name} list: {len(added)} added, {len(removed)} removed.")
     except ValueError as error:
-        flash(str(error))
+        flash(f"Nothing was changed: {error}.")
 
 
 @bp.app_template_filter("local_time")

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, false, func, select
 
 from .. import status, store
 from ..schema import comments, status_changes
 
 PER_PAGE = 20
 MAX_PER_PAGE = 200
+MAX_PAGE = 10**6
+TEXT_FILTERS = ("post_id", "author", "email", "ip", "q")
 ADMIN_FIELDS = ("id", "post_id", "parent_id", "author", "email", "url", "ip", "user_agent", "referrer", "content",
                 "original", "status", "spam_score", "reasons", "created_at", "updated_at")
 
@@ -32,30 +34,40 @@ class Filters:
     per_page: int = PER_PAGE
 
 
+def whole_number(raw: str | None, default: int, top: int) -> int | None:
+    """A page number from a query argument; None unless it is plain ASCII digits from 1 to `top`."""
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(top))):
+        return None  # '²' is a digit to str.isdigit() but not to int(); huge strings are refused before int()
+    number = int(raw)
+    return number if 1 <= number <= top else None
+
+
 def parse_filters(args: Any) -> tuple[Filters, dict[str, str]]:
-    """Filters from query arguments, with one error sentence per bad one."""
+    """Filters from query arguments, with one error sentence per bad one (and its default in its place)."""
     errors: dict[str, str] = {}
-    state = args.get("status", status.HELD) or status.HELD
+    state = args.get("status") or status.HELD
     if state not in status.ALL:
-        errors["status"] = f"Status must be one of {', '.join(status.ALL)}."
-    order = args.get("order", "newest")
+        errors["status"], state = f"Status must be one of {', '.join(status.ALL)}.", status.HELD
+    order = args.get("order") or "newest"
     if order not in ("newest", "oldest"):
-        errors["order"] = "Order must be newest or oldest."
-    numbers = {}
-    for name, default, top in (("page", 1, 10**6), ("per_page", PER_PAGE, MAX_PER_PAGE)):
-        raw = args.get(name, str(default)) or str(default)
-        if not raw.isdigit() or not 1 <= int(raw) <= top:
-            errors[name] = f"{name.replace('_', ' ').capitalize()} must be a whole number from 1 to {top}."
-            numbers[name] = default
-        else:
-            numbers[name] = int(raw)
-    text = {name: (args.get(name) or "").strip()[:200] for name in ("post_id", "author", "email", "ip", "q")}
-    return Filters(status=state if "status" not in errors else status.HELD, order=order if "order" not in errors
-                   else "newest", **text, **numbers), errors
+        errors["order"], order = "Order must be newest or oldest.", "newest"
+    page = whole_number(args.get("page"), 1, MAX_PAGE)
+    if page is None:
+        errors["page"], page = f"Page must be a whole number from 1 to {MAX_PAGE}.", 1
+    per_page = whole_number(args.get("per_page"), PER_PAGE, MAX_PER_PAGE)
+    if per_page is None:
+        errors["per_page"], per_page = f"Per page must be a whole number from 1 to {MAX_PER_PAGE}.", PER_PAGE
+    text = {name: (args.get(name) or "").strip()[:200] for name in TEXT_FILTERS}
+    return Filters(status=state, order=order, page=page, per_page=per_page, **text), errors
 
 
 def _conditions(filters: Filters) -> list[Any]:
     conditions = [comments.c.status == filters.status]
+    if any("\x00" in getattr(filters, name) for name in TEXT_FILTERS):
+        # No stored text holds a NUL (the intake refuses it), and PostgreSQL refuses one even in a query.
+        return [*conditions, false()]
     for name in ("post_id", "ip"):
         if value := getattr(filters, name):
             conditions.append(comments.c[name] == value)
@@ -104,8 +116,9 @@ def one_comment(conn: Connection, comment_id: int) -> dict[str, Any] | None:
 
 def counts(conn: Connection) -> dict[str, int]:
     """Comments per status, in one GROUP BY (the tabs show them on every page)."""
-    found = dict(conn.execute(select(comments.c.status, func.count()).group_by(comments.c.status)).all())
-    return {state: int(found.get(state, 0)) for state in status.ALL}
+    query = select(comments.c.status, func.count()).group_by(comments.c.status)
+    found: dict[str, int] = {state: int(count) for state, count in conn.execute(query)}
+    return {state: found.get(state, 0) for state in status.ALL}
 
 
 def per_day(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
