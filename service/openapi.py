@@ -18,7 +18,7 @@ bp = Blueprint("openapi", __name__)
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 FIELD_ERRORS = {"type": "object", "required": ["errors"],
                 "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
-PUBLIC_COMMENT = {
+PUBLIC_COMMENT: dict[str, Any] = {
     "type": "object",
     "required": ["id", "post_id", "parent_id", "author", "url", "content", "created_at", "status"],
     "properties": {
@@ -136,7 +136,7 @@ ADMIN_COMMENT = {
         "history": {"type": "array", "items": {"type": "object"}},
     },
 }
-SECURED = [{"bearer": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 UNAUTHORIZED = answer("No valid bearer token.", ERROR, {"WWW-Authenticate": {"schema": {"type": "string"}}})
 COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}

@@ -3,6 +3,8 @@ moderators marked as spam count against a new comment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, bindparam, func, select
 
 from service import status, store
@@ -16,13 +18,13 @@ TRUSTED_SCORE = -0.4
 SPAM_WEIGHTS = {"email": 0.6, "ip": 0.4, "domain": 0.6}
 
 
-def _marked_spam(condition: object, *, by_domain: bool = False) -> Select[tuple[int]]:
+def _marked_spam(condition: Any, *, by_domain: bool = False) -> Select[Any]:
     """Count other comments matching `condition` that are spam because a moderator said so."""
     source = comments.join(status_changes, status_changes.c.comment_id == comments.c.id)
     if by_domain:
         source = source.join(comment_domains, comment_domains.c.comment_id == comments.c.id)
     return (select(func.count(func.distinct(comments.c.id))).select_from(source)
-            .where(condition, comments.c.id != bindparam("id"), comments.c.status == status.SPAM,  # type: ignore[arg-type]
+            .where(condition, comments.c.id != bindparam("id"), comments.c.status == status.SPAM,
                    status_changes.c.to_status == status.SPAM, status_changes.c.actor.like("moderator:%")))
 
 
