@@ -8,8 +8,9 @@ address (X-Forwarded-For through a trusted proxy) under a made-up name and email
 (the dataset's AUTHOR column is never read). Workers decide under COMMENTS_MODERATION=auto; the run waits
 for every verdict in the database, then prints spam published, legitimate comments filed as spam, and held.
 
-The classifier is trained on --train (default: the bundled files, minus FILE if it is one of them), or
---model is used as it is. Everything runs on loopback: a private redis-server, a temporary SQLite database.
+The classifier is trained with `comments train` on --train (default: the bundled files, minus FILE if it
+is one of them) into COMMENTS_MODEL_PATH, or --model is used as it is. Everything runs on loopback: a
+private redis-server, a temporary SQLite database.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench.load import Server, free_port, private_redis  # noqa: E402
 from service import status  # noqa: E402
-from workers.classifier import BUNDLED_DIR, Sample, read_labelled, train  # noqa: E402
+from workers.classifier import BUNDLED_DIR, Sample, read_labelled  # noqa: E402
 
 MIN_SUBMIT_SECONDS = 3.0
 POST_ID = "e2e-bench"
@@ -90,17 +91,12 @@ def verdicts(database: Path, ids: set[int], timeout: float) -> dict[int, str]:
         time.sleep(0.2)
 
 
-def model_file(files: list[Path], train_files: list[Path] | None, model: Path | None, folder: Path) -> Path:
-    """The model the workers load: --model as it is, else one trained on --train or the bundled data."""
-    if model:
-        return model
-    if train_files is None:
-        names = {f.name for f in files}
-        train_files = [p for p in sorted(BUNDLED_DIR.glob("*.csv")) if p.name not in names]
-    print(f"training on {', '.join(p.name for p in train_files)}")
-    path = folder / "classifier.joblib"
-    train(s for p in train_files for s in read_labelled(p)).save(path)
-    return path
+def train_files_for(files: list[Path], train_files: list[Path] | None) -> list[Path]:
+    """--train, else the bundled files that are not under test."""
+    if train_files is not None:
+        return train_files
+    names = {f.name for f in files}
+    return [p for p in sorted(BUNDLED_DIR.glob("*.csv")) if p.name not in names]
 
 
 def main() -> None:
@@ -120,9 +116,14 @@ def main() -> None:
                "COMMENTS_SECRET_KEY": secrets.token_urlsafe(32), "COMMENTS_FLOOD_SECONDS": "0",
                "COMMENTS_TRUSTED_PROXIES": "127.0.0.1", "COMMENTS_MODERATION": "auto",
                "COMMENTS_MIN_SUBMIT_SECONDS": str(MIN_SUBMIT_SECONDS),
-               "COMMENTS_MODEL_PATH": str(model_file(args.files, args.train, args.model, folder))}
+               "COMMENTS_MODEL_PATH": str(args.model or folder / "classifier.joblib")}
         comments = [sys.executable, "-m", "service"]
         subprocess.run([*comments, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+        if not args.model:
+            train_files = train_files_for(args.files, args.train)
+            print(f"comments train {' '.join(p.name for p in train_files)}")
+            subprocess.run([*comments, "train", *map(str, train_files)], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
         web = Server([*comments, "serve", "--port", str(port), "--workers", "2"], env,
                      f"http://127.0.0.1:{port}/healthz")
         workers = [Server([*comments, "worker"], env, None) for _ in range(args.workers)]
