@@ -25,8 +25,6 @@ ACTIONS = {
     "restore": None,
 }
 """Action name -> the status it leads to; `restore` goes back to where the comment was before trash or spam."""
-TEACHING = {"spam": True, "ham": False}
-"""Actions that teach the spam engine, and whether they say spam."""
 LEARN_FUNCTION = "workers.learning.learn_from_decision"
 
 
@@ -75,13 +73,27 @@ def delete_forever(conn: Connection, comment_id: int, moderator: str) -> bool:
     return bool(removed)
 
 
+def lesson(decision: Decision) -> bool | None:
+    """What a decision teaches: True (spam), False (not spam) or nothing.
+
+    Marking spam teaches spam; "not spam", or approving a comment out of spam (WordPress's
+    "unspam"), teaches not spam. Other moves say nothing about the words.
+    """
+    if decision.to_status == status.SPAM and decision.from_status != status.SPAM:
+        return True
+    if decision.action == "ham" or (decision.from_status == status.SPAM and decision.to_status == status.APPROVED):
+        return False
+    return None
+
+
 def teach(connection: redis.Redis, decision: Decision) -> None:
     """After the decision is committed: spam / not-spam teach the classifier (and Akismet) on the learning queue."""
-    if decision.action not in TEACHING:
+    spam = lesson(decision)
+    if spam is None:
         return
     queue = Queue(queues.LEARN_QUEUE, connection=connection, serializer=JSONSerializer)
     try:
-        queue.enqueue(LEARN_FUNCTION, decision.comment_id, TEACHING[decision.action],
+        queue.enqueue(LEARN_FUNCTION, decision.comment_id, spam,
                       failure_ttl=queues.FAILURE_TTL, result_ttl=queues.RESULT_TTL, retry=queues.RETRY)
     except redis.RedisError as error:
         logger.warning("comment %s: decision kept, but the engine was not taught (%s)", decision.comment_id, error)

@@ -28,7 +28,8 @@ JOB_FUNCTION = "workers.spam_check.check_comment"
 FAILURE_CALLBACK = "workers.spam_check.on_failure"
 FAILURE_TTL = 7 * 24 * 3600
 """Failed jobs stay a week in RQ's failed_job_registry for operators to inspect."""
-RESULT_TTL = 600
+RESULT_TTL = 0
+"""The verdict lives in the database; a finished job is deleted at once (fewer Redis writes per check)."""
 RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
 """Back-off for checks that fail transiently (Akismet unreachable, database busy)."""
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, func, insert, or_, select, update
 
 from . import status
 from .schema import comment_domains, comments, status_changes
@@ -74,10 +74,13 @@ def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason:
     }
     comment_id = int(conn.execute(INSERT_COMMENT, row).scalar_one())
     record_change(conn, comment_id, None, state, INTAKE, reason)
-    domains = link_domains(row["content"], row.get("url"))
-    if domains:
-        conn.execute(INSERT_DOMAIN, [{"comment_id": comment_id, "domain": d} for d in sorted(domains)])
+    write_domains(conn, comment_id, row["content"], row.get("url"))
     return comment_id
+
+
+def write_domains(conn: Connection, comment_id: int, content: str, url: str | None) -> None:
+    if domains := link_domains(content, url):
+        conn.execute(INSERT_DOMAIN, [{"comment_id": comment_id, "domain": d} for d in sorted(domains)])
 
 
 def domain_of(url: str) -> str | None:
@@ -160,11 +163,13 @@ def transition(
 
 def edit_content(conn: Connection, comment_id: int, original: str, content: str, actor: str) -> bool:
     """A moderator's edit: new text and its sanitized HTML, recorded in the audit trail."""
-    row = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).first()
+    row = conn.execute(select(comments.c.status, comments.c.url).where(comments.c.id == comment_id)).first()
     if row is None:
         return False
     conn.execute(update(comments).where(comments.c.id == comment_id).values(
         original=original, content=content, content_hash=content_hash(original), updated_at=utcnow()))
+    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
+    write_domains(conn, comment_id, content, row.url)
     record_change(conn, comment_id, row.status, row.status, actor, "edited")
     return True
 

@@ -135,3 +135,28 @@ def test_a_submitted_comment_can_be_cleared_through_the_api(app: Flask, admin: A
     assert [c["id"] for c in thread] == [comment_id]
 
 
+
+
+def test_approving_out_of_spam_teaches_not_spam(app: Flask, admin: Admin, redis_client: redis.Redis) -> None:
+    import json
+    import zlib
+
+    comment_id = add(app, status.SPAM)
+    assert admin.api("POST", f"/comments/{comment_id}/approve").get_json()["to"] == status.APPROVED
+    (job_id,) = redis_client.lrange("rq:queue:learning", 0, -1)
+    payload = json.loads(zlib.decompress(redis_client.hget(f"rq:job:{job_id.decode()}", "data")))
+    assert payload[2] == [comment_id, False]
+
+
+def test_an_edit_refreshes_the_link_domains(app: Flask, admin: Admin) -> None:
+    from sqlalchemy import select
+
+    from service.schema import comment_domains
+
+    comment_id = add(app, status.HELD, content='<a href="https://old.example/">x</a>')
+    with app.app_context(), get_engine().begin() as conn:
+        store.edit_content(conn, comment_id, "see https://new.example/", '<a href="https://new.example/">y</a>',
+                           "moderator:ann")
+        domains = set(conn.execute(select(comment_domains.c.domain)
+                                   .where(comment_domains.c.comment_id == comment_id)).scalars())
+    assert domains == {"new.example"}

@@ -106,3 +106,10 @@ def test_admin_pages_send_their_security_headers(admin: Admin) -> None:
     html = page.get_data(as_text=True)
     assert "<script>" not in html and " onclick=" not in html
 
+
+
+def test_the_session_expires(app: Flask, admin: Admin) -> None:
+    response = admin.client.post("/admin/login", data={"name": "ann", "password": PASSWORD,
+                                                        "csrf_token": admin.csrf()})
+    assert "Expires=" in response.headers["Set-Cookie"]
+    assert app.permanent_session_lifetime.total_seconds() == 12 * 3600

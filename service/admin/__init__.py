@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import BaseConverter
 
 from ..submission import MAX_ID
 
+SESSION_HOURS = 12
+"""A moderator logs in again after this long; a copied cookie stops working too."""
 ADMIN_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -50,7 +54,8 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["comment_id"] = CommentIdConverter
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_NAME="comments_admin", SESSION_COOKIE_PATH="/admin")
+                      SESSION_COOKIE_NAME="comments_admin", SESSION_COOKIE_PATH="/admin",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.session_interface = SessionInterface()

@@ -68,6 +68,7 @@ def login() -> ResponseReturnValue:
         login_failed(name)
         return render_template("admin/login.html", error="Wrong name or password."), 401
     session.clear()
+    session.permanent = True  # signed with its time: the cookie stops working after SESSION_HOURS
     session["moderator"] = name
     csrf_token()
     target = request.args.get("next", "")
