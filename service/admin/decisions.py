@@ -51,11 +51,9 @@ def move_back(comment_id: int, to_status: str, moderator: str) -> bool:
 
 def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
     """Publish a moderator's reply under a comment, approving a held or pending parent first."""
-    if problem := text_problem(text):
+    content, problem = cleaned(text, engine)
+    if problem:
         return problem
-    content = sanitize.sanitize(text, engine)
-    if not content.strip():
-        return "The reply is empty once markup outside the allowed tags is removed."
     with get_engine().begin() as conn:
         parent = store.get_comment(conn, parent_id)
         if parent is None or parent["status"] in (status.SPAM, status.TRASH):
@@ -70,19 +68,22 @@ def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
 
 def edit(comment_id: int, text: str, moderator: str, engine: str) -> str | None:
     """Replace a comment's text (sanitized like any submission); the error sentence if it is refused."""
-    if problem := text_problem(text):
+    content, problem = cleaned(text, engine)
+    if problem:
         return problem
-    content = sanitize.sanitize(text, engine)
-    if not content.strip():
-        return "The text is empty once markup outside the allowed tags is removed."
     with get_engine().begin() as conn:
         if not store.edit_content(conn, comment_id, text, content, moderation.actor(moderator)):
             return "No such comment."
     return None
 
 
-def text_problem(text: str) -> str | None:
-    """What the intake refuses in a text, a moderator's text refuses too (a NUL would break PostgreSQL)."""
+def cleaned(text: str, engine: str) -> tuple[str, str | None]:
+    """A moderator's text sanitized as the intake does, or the sentence saying why it is refused."""
     if match := CONTROL.search(text):
-        return f"The text contains a control character (U+{ord(match.group()):04X})."
-    return sanitize.complexity_error(text)
+        return "", f"The text contains a control character (U+{ord(match.group()):04X})."
+    if problem := sanitize.complexity_error(text):
+        return "", problem
+    content = sanitize.sanitize(text, engine)
+    if not content.strip():
+        return "", "The text is empty once markup outside the allowed tags is removed."
+    return content, None
