@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, create_engine, text
 
 from bench.load import Server, _redis_pings, free_port, process_tree, wait_until
@@ -72,9 +74,14 @@ class RedisServer:
         wait_until(lambda: _redis_pings(self.port), 10, "redis")
 
     def stop(self) -> None:
+        """SIGTERM by PID; with nothing to save it exits at once, and anything it held is gone."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=5)
@@ -111,6 +118,20 @@ class Postgres:
         return os.path.exists(f"{self.folder}/postmaster.pid")
 
 
+class LoggedServer(Server):
+    """A server whose output goes to a file, for scenarios that read what a worker did."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: str) -> None:
+        super().__init__(command, env, None)
+        self.log = log
+
+    def __enter__(self) -> LoggedServer:
+        with open(self.log, "ab") as output:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        return self
+
+
 @dataclass
 class Stack:
     """The environment shared by the service's processes of one scenario."""
@@ -128,8 +149,9 @@ class Stack:
         return self.start(Server([*COMMENTS, "serve", "--port", str(port), "--workers", "2"], self.env,
                                  f"http://127.0.0.1:{port}/healthz"))
 
-    def worker(self, *args: str, **env: str) -> Server:
-        return self.start(Server([*COMMENTS, "worker", *args], {**self.env, **env}, None))
+    def worker(self, *args: str, log: str | None = None, **env: str) -> Server:
+        command, environment = [*COMMENTS, "worker", *args], {**self.env, **env}
+        return self.start(LoggedServer(command, environment, log) if log else Server(command, environment, None))
 
     def start(self, server: Server) -> Server:
         self.servers.append(server)
@@ -142,7 +164,10 @@ class Stack:
         self.engine.dispose()
 
     def queue_length(self) -> int:
-        return int(redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=5).llen(f"rq:queue:{QUEUE_NAME}"))
+        """Spam checks queued plus started (read only: no registry cleanup from here); zero once all is done."""
+        connection = redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=5)
+        started = StartedJobRegistry(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+        return int(connection.llen(f"rq:queue:{QUEUE_NAME}")) + started.get_job_count(cleanup=False)
 
     def pending(self, post_id: str) -> int:
         return int(scalar(self.engine, "SELECT count(*) FROM comments WHERE post_id = :p AND status = 'pending'",

@@ -32,7 +32,7 @@ def run(report: Report, model_path: str) -> None:
                     wait_for(lambda: len(client.answers) >= BEFORE, 60)
                     redis_server.stop()
                     first_down = len(client.answers) + 1  # the answer in flight may have enqueued already
-                    report.say(f"redis-server stopped (SIGKILL) after {first_down - 1} answers")
+                    report.say(f"redis-server stopped (SIGTERM by PID) after {first_down - 1} answers")
                     wait_for(lambda: len(client.answers) >= first_down + DURING, 60)
                 finally:
                     stop.set()

@@ -1,23 +1,22 @@
 """A worker SIGKILLed in the middle of a job (blocked inside its Akismet call): the comment still gets one verdict.
 
-The job's timeout is the one it was enqueued with, and RQ's StartedJobRegistry gives a SimpleWorker's job
-`timeout + 60` seconds before its cleanup calls it abandoned; so the web and the workers run with
-COMMENTS_JOB_TIMEOUT=3 and the new worker sweeps every second.
+The job's timeout is the one it was enqueued with, and RQ 2.12's StartedJobRegistry gives a SimpleWorker's
+job `timeout + 60` seconds before its cleanup calls it abandoned (the 60 is RQ's); so the web and the workers run
+with COMMENTS_JOB_TIMEOUT=3 and the new worker runs maintenance every second. That cleanup calls the failure
+callback (which leaves the comment alone while retries are left) and, the job having `Retry(max=5)`, schedules
+it again rather than failing it; the sweeper is the net for a job with no retries left.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import redis
-from rq.registry import FailedJobRegistry
-from rq.serializers import JSONSerializer
-
 from bench.load import private_redis
-from service.queue import QUEUE_NAME, job_id
+from service.queue import job_id
 from tests.stubs.akismet import VALID_KEY
 
 from .harness import Client, Report, body, folder, kill_tree, scalar, sqlite_url, stack, verify_verdicts, wait_for
@@ -84,13 +83,24 @@ def run(report: Report, model_path: str) -> None:
         akismet.release.set()
         report.say(f"comment {comment_id} was {state} mid-check; SIGKILLed the worker and its children "
                    f"({len(pids)} processes); a new worker starts with COMMENTS_SWEEP_SECONDS=1")
-        service.worker(COMMENTS_SWEEP_SECONDS="1")
-        waited = wait_for(lambda: service.pending(POST_ID) == 0, VERDICT_TIMEOUT)
+        log = os.path.join(tmp, "worker.log")
+        service.worker(COMMENTS_SWEEP_SECONDS="1", log=log)
+        waited = wait_for(lambda: service.pending(POST_ID) == 0 and service.queue_length() == 0, VERDICT_TIMEOUT)
         report.check(f"the comment got its verdict within {VERDICT_TIMEOUT:.0f} s of the kill", waited is not None,
                      f"{time.monotonic() - killed_at:.1f} s after the kill")
-        connection = redis.Redis.from_url(redis_url)
-        failed = FailedJobRegistry(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
-        report.say(f"Akismet was asked {akismet.calls} times; job {job_id(comment_id)} in the failed registry: "
-                   f"{job_id(comment_id) in failed.get_job_ids()}")
+        with open(log, encoding="utf-8", errors="replace") as output:
+            lines = output.read()
+        runs = lines.count(f"Job OK ({job_id(comment_id)})")
+        raised = lines.count(f"job {job_id(comment_id)}: exception raised while executing")
+        swept = f"comment {comment_id} re-enqueued by the sweeper" in lines
+        failed = "Moved to FailedJobRegistry" in lines
+        retried = f"Job {job_id(comment_id)}: scheduled for retry" in lines
+        report.say(f"Akismet was asked {akismet.calls} times; the new worker's log: abandoned job retried by RQ: "
+                   f"{retried}, moved to failed: {failed}, re-enqueued by the sweeper: {swept}; "
+                   f"job finished OK {runs} time(s), raised {raised} time(s) so far")
+        if raised:
+            # Not the issue's criterion (one verdict, checked below) but worth a line: see docs/benchmarks.md.
+            report.say("NOTE: after writing the verdict the re-run raised in RQ's job cleanup (result_ttl=0 deletes "
+                       "the job, and RQ 2.12 fails on the dead worker's expired execution), so RQ retries it again")
         verify_verdicts(report, service.engine, POST_ID, {comment_id})
 
