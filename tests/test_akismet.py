@@ -86,8 +86,9 @@ def decide_as_moderator(app: Flask, comment_id: int, action: str) -> None:
 def test_moderator_disagreeing_with_akismet_is_reported(app_with_akismet: Flask, stub: AkismetStub,
                                                         work: Any) -> None:
     ham_id = submit(app_with_akismet, author="viagra-test-123")
-    spam_id = submit(app_with_akismet, comment="Subscribe to my channel for free gift cards", email="x@y.org")
+    spam_id = submit(app_with_akismet, comment="Which counties signed the agreement?", email="x@y.org")
     work(app_with_akismet)
+    assert comment(app_with_akismet, spam_id)["status"] == status.APPROVED  # Akismet and the engine said ham
     decide_as_moderator(app_with_akismet, ham_id, "ham")
     decide_as_moderator(app_with_akismet, spam_id, "spam")
     work(app_with_akismet)
