@@ -28,8 +28,9 @@ JOB_FUNCTION = "workers.spam_check.check_comment"
 FAILURE_CALLBACK = "workers.spam_check.on_failure"
 FAILURE_TTL = 7 * 24 * 3600
 """Failed jobs stay a week in RQ's failed_job_registry for operators to inspect."""
-RESULT_TTL = 0
-"""The verdict lives in the database; a finished job is deleted at once (fewer Redis writes per check)."""
+RESULT_TTL = 60
+"""The verdict lives in the database; a finished job lingers a minute (0 would make RQ delete it at once,
+which trips its cleanup of a killed worker's job into a spurious failure)."""
 RETRY = Retry(max=5, interval=[5, 15, 60, 180, 600])
 """Back-off for checks that fail transiently (Akismet unreachable, database busy)."""
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
@@ -111,7 +112,11 @@ def sweep(engine: Engine, queue: Queue, timeout: int) -> int:
             return enqueued
         after = ids[-1]
         jobs = Job.fetch_many([job_id(i) for i in ids], connection=queue.connection, serializer=JSONSerializer)
+        with engine.connect() as conn:  # a verdict may have landed since: its finished job is not lost
+            still = set(store.pending_among(conn, ids))
         for comment_id, job in zip(ids, jobs, strict=True):
+            if comment_id not in still:
+                continue
             if requeue(queue, comment_id, timeout, job):
                 enqueued += 1
                 logger.info("comment %s re-enqueued by the sweeper", comment_id)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from . import limits
@@ -48,6 +49,8 @@ comments = Table(
     Index("ix_comments_ip_created", "ip", "created_at"),
     Index("ix_comments_content_hash", "content_hash"),
 )
+Index("ix_comments_email_lower", func.lower(comments.c.email))
+"""Authors are looked up case-insensitively (reputation, first-time moderation)."""
 
 status_changes = Table(
     "status_changes",

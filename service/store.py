@@ -202,6 +202,11 @@ def pending_ids(conn: Connection, limit: int = 1000, after_id: int = 0) -> list[
     return list(conn.execute(query).scalars())
 
 
+def pending_among(conn: Connection, ids: list[int]) -> list[int]:
+    query = select(comments.c.id).where(comments.c.id.in_(ids), comments.c.status == status.PENDING)
+    return list(conn.execute(query).scalars())
+
+
 def changes_for(conn: Connection, comment_id: int) -> Sequence[RowMapping]:
     query = select(status_changes).where(status_changes.c.comment_id == comment_id).order_by(status_changes.c.id)
     return conn.execute(query).mappings().all()
