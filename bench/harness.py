@@ -12,10 +12,8 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
-import os
 import resource
 import secrets
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -29,29 +27,16 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from bench.load import _redis_pings, answers, free_port, wait_until
+from bench.load import answers, cpu_of, process_tree, redis_server, wait_until
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
-TICKS = os.sysconf("SC_CLK_TCK")
 MARK = "@@N@@"
 """Where a body template takes the request's unique tag."""
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """utime + stime of a process and its live descendants, plus what their reaped children used."""
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            with open(f"/proc/{current}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    todo.extend(int(child) for child in children.read().split())
-        except OSError:  # exited meanwhile
-            continue
-        total += sum(int(value) for value in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
-    return total
+    return sum(cpu_of(process) for process in process_tree(pid))
 
 
 class Server:
@@ -112,19 +97,8 @@ class RedisServer:
 @contextmanager
 def private_redis() -> Iterator[RedisServer]:
     """A redis-server of our own on a free port that keeps nothing on disk; stopped by its PID on exit."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        raise SystemExit("redis-server is needed (apt-get install redis-server)")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                    "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
-        try:
-            wait_until(lambda: _redis_pings(port), 10, f"redis-server on port {port}")
-            yield RedisServer(f"redis://127.0.0.1:{port}/0", process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with redis_server() as (url, pid):
+        yield RedisServer(url, pid)
 
 
 @dataclass

@@ -37,11 +37,11 @@ from bench.harness import (  # noqa: E402
     LoadResult,
     RedisServer,
     Server,
-    free_port,
     private_redis,
     python_load,
     wrk_load,
 )
+from bench.load import free_port  # noqa: E402
 
 ENGINES = {"bleach": 0.35, "nh3": 0.45}
 """Each sanitizer engine and its goal: intake throughput as a share of the minimal endpoint's."""

@@ -108,7 +108,14 @@ class Server:
 
 @contextmanager
 def private_redis() -> Iterator[str]:
-    """A redis-server of our own on a free port, keeping nothing on disk."""
+    """A redis-server of our own on a free port, keeping nothing on disk; yields its URL."""
+    with redis_server() as (url, _):
+        yield url
+
+
+@contextmanager
+def redis_server() -> Iterator[tuple[str, int]]:
+    """private_redis() that also yields the server's PID (for CPU accounting)."""
     binary = shutil.which("redis-server")
     if not binary:
         raise SystemExit("redis-server is needed (apt-get install redis-server)")
@@ -118,7 +125,7 @@ def private_redis() -> Iterator[str]:
                                     "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
         try:
             wait_until(lambda: _redis_pings(port), 10, "redis")
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://127.0.0.1:{port}/0", process.pid
         finally:
             process.terminate()
             process.wait(timeout=10)
