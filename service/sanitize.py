@@ -385,7 +385,15 @@ class _BleachCleaner(Cleaner):
         )
         for filter_class in self.filters:
             stream = filter_class(source=stream)
-        return str(self.serializer.render(stream))
+        return str(self.serializer.render(_rel_on_every_link(stream)))
+
+
+def _rel_on_every_link(tokens: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Set rel on every <a>: LinkifyFilter misses one nested in another (<a><table><a href=...>)."""
+    for token in tokens:
+        if token["type"] == "StartTag" and token["name"] == "a":
+            token["data"][(None, "rel")] = LINK_REL
+        yield token
 
 
 _bleach_local = threading.local()  # bleach's Cleaner keeps parser state, so one per thread

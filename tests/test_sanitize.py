@@ -71,6 +71,10 @@ def link(href: str, text: str | None = None) -> str:
 TABLE: dict[str, tuple[str, str]] = {
     **{f"keeps <{tag}>": (f"<{tag}>x</{tag}>", f"<{tag}>x</{tag}>") for tag in ALLOWED_TAGS if tag != "a"},
     "keeps <a> and marks it": ("<a>x</a>", '<a rel="nofollow ugc">x</a>'),
+    "marks a link nested in a link through a table": (
+        '<a>y<table><a href="https://e.example/">x</a>',
+        '<a rel="nofollow ugc">y<a href="https://e.example/" rel="nofollow ugc">x</a></a>',
+    ),
     "keeps a href and title": (
         '<a href="https://e.example/" title="T">x</a>',
         '<a href="https://e.example/" title="T" rel="nofollow ugc">x</a>',
