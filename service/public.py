@@ -31,23 +31,24 @@ def create_comment() -> Any:
     content = "" if sub.errors else sanitize.sanitize(sub.comment, config["SANITIZER"])
     if not sub.errors and not content.strip():
         sub.errors["comment"] = "Comment is empty once markup outside the allowed tags is removed."
-    engine = get_engine()
-    with engine.connect() as conn:
+    # One connection for the checks and the insert; SQLite takes its write lock only at the insert.
+    with get_engine().connect() as conn:
         check_parent(conn, sub)
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
         if store.is_duplicate(conn, sub.post_id, sub.author, sub.email, sub.comment):
             message = "Duplicate comment: it looks as though you have already said that."
             return answer_errors({"comment": message}, 409, sub.redirect_to)
-    address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
-    if wait := flood_wait(address):
-        response = answer_errors({"comment": f"You are posting too quickly. Wait {wait} s."}, 429, sub.redirect_to)
-        response.headers["Retry-After"] = str(wait)
-        return response
-    values = comment_values(sub, content, address)
-    state, reason = (status.SPAM, "honeypot field filled") if sub.honeypot_filled else (status.PENDING, None)
-    with engine.begin() as conn:
+        address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
+        if wait := flood_wait(address):
+            response = answer_errors({"comment": f"You are posting too quickly. Wait {wait} s."}, 429,
+                                     sub.redirect_to)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        values = comment_values(sub, content, address)
+        state, reason = (status.SPAM, "honeypot field filled") if sub.honeypot_filled else (status.PENDING, None)
         comment_id = store.insert_comment(conn, values, state, reason)
+        conn.commit()
     logger.info("comment %s stored as %s for post %s", comment_id, state, sub.post_id)
     if state == status.PENDING:
         queue.try_enqueue(queue.get_queue(), comment_id, config["JOB_TIMEOUT"])

@@ -7,6 +7,7 @@ RQ's JSON serializer and the job function named by its dotted path.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import redis
 from flask import Flask, current_app
@@ -60,21 +61,25 @@ def get_queue() -> Queue:
     return make_queue(get_redis())
 
 
-def enqueue_check(queue: Queue, comment_id: int, timeout: int) -> bool:
-    """Enqueue the spam check of one comment; False if it already has a job waiting or running."""
+def enqueue_check(queue: Queue, comment_id: int, timeout: int, *, unique: bool = True) -> bool:
+    """Enqueue the spam check of one comment; False if it already has a job waiting or running.
+
+    unique=False is for a comment just stored, which has no job yet: RQ's uniqueness check is a
+    second round trip to Redis, and a job that still arrived twice (the sweeper racing the intake)
+    finds the verdict written and does nothing.
+    """
+    options: dict[str, Any] = {
+        "job_id": job_id(comment_id), "job_timeout": timeout, "result_ttl": RESULT_TTL,
+        "failure_ttl": FAILURE_TTL, "retry": RETRY, "on_failure": Callback(FAILURE_CALLBACK),
+        "description": f"spam check of comment {comment_id}",
+    }
+    if not unique:
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue(JOB_FUNCTION, comment_id, pipeline=pipe, **options)
+            pipe.execute()
+        return True
     try:
-        queue.enqueue(
-            JOB_FUNCTION,
-            comment_id,
-            job_id=job_id(comment_id),
-            unique=True,
-            job_timeout=timeout,
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
-            retry=RETRY,
-            on_failure=Callback(FAILURE_CALLBACK),
-            description=f"spam check of comment {comment_id}",
-        )
+        queue.enqueue(JOB_FUNCTION, comment_id, unique=True, **options)
     except DuplicateJobError:
         return False
     return True
@@ -91,9 +96,9 @@ def requeue(queue: Queue, comment_id: int, timeout: int, job: Job | None = None)
 
 
 def try_enqueue(queue: Queue, comment_id: int, timeout: int) -> None:
-    """Enqueue after the comment is committed; if Redis is down the sweeper catches up later."""
+    """Enqueue a new comment's check after it is committed; if Redis is down the sweeper catches up later."""
     try:
-        enqueue_check(queue, comment_id, timeout)
+        enqueue_check(queue, comment_id, timeout, unique=False)
     except redis.RedisError as error:
         logger.warning("comment %s stays pending: could not enqueue its check (%s)", comment_id, error)
 

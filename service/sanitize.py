@@ -163,12 +163,14 @@ def complexity_error(text: str) -> str | None:
         return f"Comment has too many HTML tags or '<' signs (limit {MAX_TAGS:,})."
     if text.count("&") > MAX_ENTITIES:
         return f"Comment has too many '&' signs and character references (limit {MAX_ENTITIES:,})."
-    if _markup_length(text) > MAX_MARKUP:
+    # The scans below cannot find more markup than there are characters, nor more open elements
+    # than start tags: most comments skip them.
+    if len(text) > MAX_MARKUP and _markup_length(text) > MAX_MARKUP:
         return (
             f"Comment has too much text inside HTML tags (limit {MAX_MARKUP:,} characters);"
             " is a '<' missing its '>'?"
         )
-    if _deepest(text) > MAX_DEPTH:
+    if text.count("<") - text.count("</") > MAX_DEPTH and _deepest(text) > MAX_DEPTH:
         return f"Comment nests HTML tags too deeply (limit {MAX_DEPTH:,})."
     return None
 
@@ -456,6 +458,8 @@ def _clean_nh3(text: str) -> str:
 
 
 def _linkify(escaped: str) -> str:
+    if "://" not in escaped and "www." not in escaped.lower():
+        return escaped  # _URL needs one of the two: most text runs hold no link
     text = html.unescape(escaped)
     pieces: list[str] = []
     end = 0
