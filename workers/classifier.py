@@ -123,7 +123,7 @@ def features(text: str, author: str | None = None, email: str | None = None, url
         [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)], 1.0, out
     )
     chars: list[str] = []
-    for token in _SPACE.findall(low):
+    for token in set(_SPACE.findall(low)):  # features are present or not: a repeated word adds nothing
         padded = f" {token} "
         for n in range(2, 6):
             chars.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
