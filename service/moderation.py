@@ -37,7 +37,7 @@ class Decision:
 
 
 def actor(moderator: str) -> str:
-    return f"moderator:{moderator}"
+    return f"{store.MODERATOR}{moderator}"
 
 
 def restore_target(conn: Connection, comment_id: int) -> str:

@@ -45,12 +45,12 @@ comments = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_comments_status_created", "status", "created_at"),
     Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
-    Index("ix_comments_email", "email"),
+    Index("ix_comments_email_created", "email", "created_at"),
     Index("ix_comments_ip_created", "ip", "created_at"),
     Index("ix_comments_content_hash", "content_hash"),
 )
-Index("ix_comments_email_lower", func.lower(comments.c.email))
-"""Authors are looked up case-insensitively (reputation, first-time moderation)."""
+Index("ix_comments_email_lower_status", func.lower(comments.c.email), comments.c.status)
+"""Authors are looked up case-insensitively, with their approved comments (reputation, first-time moderation)."""
 
 status_changes = Table(
     "status_changes",
@@ -82,6 +82,17 @@ comment_domains = Table(
     Column("domain", String(253), primary_key=True, doc="Host of a link in the comment or of its author URL."),
     Index("ix_comment_domains_domain", "domain"),
 )
+
+spam_marks = Table(
+    "spam_marks",
+    metadata,
+    Column("kind", String(8), primary_key=True, doc="'email' (lower-cased), 'ip' or 'domain'."),
+    Column("value", String(253), primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+"""The senders and link domains of comments a moderator filed as spam, while they stay spam: the
+reputation check looks them up by key, so a flood of the engine's own spam verdicts costs it nothing."""
 
 moderators = Table(
     "moderators",

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, func, insert, or_, select, update
 
 from . import status
-from .schema import comment_domains, comments, status_changes
+from .schema import comment_domains, comments, spam_marks, status_changes
 
 PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
 """What the site may show: never email, IP, user agent or the original text."""
@@ -21,6 +21,8 @@ HREF = re.compile(r'href="([^"]+)"')
 
 INTAKE = "intake"
 SPAM_CHECK = "spam-check"
+MODERATOR = "moderator:"
+"""Actors: the intake, the worker's check, and `moderator:<name>`."""
 
 # The intake's statements are built once: SQLAlchemy then reuses their compiled form, and
 # building a statement per request was the largest cost of POST /comments.
@@ -158,7 +160,26 @@ def transition(
     ).rowcount
     if changed and previous != to_status:
         record_change(conn, comment_id, previous, to_status, actor, reason)
+        if to_status == status.SPAM and actor.startswith(MODERATOR):
+            mark_spam(conn, comment_id)
+        elif previous == status.SPAM:
+            unmark_spam(conn, comment_id)
     return previous
+
+
+def mark_spam(conn: Connection, comment_id: int) -> None:
+    """Remember the sender and link domains of a comment a moderator filed as spam (reputation reads them)."""
+    row = conn.execute(select(comments.c.email, comments.c.ip, comments.c.content, comments.c.url)
+                       .where(comments.c.id == comment_id)).one()
+    marks = [("email", row.email.lower()), *([("ip", row.ip)] if row.ip else []),
+             *(("domain", domain) for domain in sorted(link_domains(row.content, row.url)))]
+    unmark_spam(conn, comment_id)
+    conn.execute(insert(spam_marks), [{"kind": kind, "value": value, "comment_id": comment_id}
+                                      for kind, value in marks])
+
+
+def unmark_spam(conn: Connection, comment_id: int) -> None:
+    conn.execute(delete(spam_marks).where(spam_marks.c.comment_id == comment_id))
 
 
 def edit_content(conn: Connection, comment_id: int, original: str, content: str, actor: str) -> bool:
@@ -183,6 +204,8 @@ def reopen(conn: Connection, comment_id: int, from_status: str, actor: str) -> b
     ).rowcount
     if changed:
         record_change(conn, comment_id, from_status, status.PENDING, actor, "recheck")
+        if from_status == status.SPAM:
+            unmark_spam(conn, comment_id)
     return bool(changed)
 
 

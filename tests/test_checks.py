@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import delete
 
 from service import sanitize, status, store, word_lists
 from service.db import get_engine
+from service.schema import comments
 from workers.checks import Finding, bursts, form_traps, links, reputation
 from workers.checks import word_lists as word_list_check
 from workers.checks.context import Context
@@ -94,6 +96,38 @@ def test_reputation(conn: Any, app: Flask) -> None:
         "links to pills.example, marked spam twice before"]
     other = add(conn, email="e@spam.example", ip="192.0.2.200")
     assert reasons(reputation.check(ctx(conn, app, other))) == []
+
+
+def test_spam_marks_follow_the_moderators(conn: Any, app: Flask) -> None:
+    """Reputation counts a sender only while a moderator's spam verdict stands."""
+    sender = {"email": "Ann@Spam.example", "ip": "192.0.2.77"}
+    marked = add(conn, original='<a href="https://pills.example/">pills</a>', **sender)
+
+    def found() -> list[str]:
+        return reasons(reputation.check(ctx(conn, app, add(conn, **sender))))
+
+    store.transition(conn, marked["id"], status.SPAM, "moderator:ann")
+    assert found() == ["author's email was marked spam once before", "this address was marked spam once before"]
+    store.transition(conn, marked["id"], status.APPROVED, "moderator:ann")  # "not spam"
+    assert found() == ["author has 1 approved comment"]
+    store.transition(conn, marked["id"], status.SPAM, "moderator:ann")
+    store.reopen(conn, marked["id"], status.SPAM, "cli")  # a recheck sends it back to the engine
+    assert found() == []
+    store.transition(conn, marked["id"], status.SPAM, "moderator:ann")
+    conn.execute(delete(comments).where(comments.c.id == marked["id"]))  # purge or delete for ever
+    assert found() == []
+
+
+def test_counts_stop_at_a_cap_under_a_flood(conn: Any, app: Flask) -> None:
+    """One sender's flood: each check reads at most the cap, and says so."""
+    flood = {"ip": "198.51.100.9", "email": "bot@flood.example"}
+    for n in range(bursts.CAP + 1):
+        add(conn, status.APPROVED, original=f"flood {n}", **flood)
+    last = add(conn, original="flood last", **flood)
+    assert reasons(bursts.check(ctx(conn, app, last))) == [
+        "100 or more other comments from this address in 10 minutes",
+        "100 or more other comments from this email in 10 minutes"]
+    assert reasons(reputation.check(ctx(conn, app, last))) == ["author has 100 or more approved comments"]
 
 
 def test_bursts(conn: Any, app: Flask) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from service import status, store
-from service.db import get_engine
-from service.schema import comment_domains
+from service.db import get_engine, make_engine, upgrade
+from service.schema import comment_domains, spam_marks
 
 from .conftest import VALID
 
@@ -93,3 +93,27 @@ def test_first_time_authors_are_known_by_approved_email(any_app: Flask) -> None:
         assert not store.has_approved_comment(conn, VALID["email"])
         new_comment(conn, status.APPROVED, original="other")
         assert store.has_approved_comment(conn, VALID["email"].upper())
+
+
+def test_migration_0005_marks_the_spam_moderators_filed(tmp_path: Any) -> None:
+    """Upgrading a database with moderators' spam verdicts carries them into spam_marks; the engine's do not count."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for email, actor in (("Mod@Spam.example", "moderator:ann"), ("engine@spam.example", store.SPAM_CHECK)):
+            comment_id = int(conn.execute(text(
+                "INSERT INTO comments (post_id, author, email, url, content, original, content_hash, ip, status,"
+                " reasons, signals, created_at, updated_at) VALUES ('p', 'A', :email, NULL,"
+                " '<a href=\"https://pills.example/\">x</a>', 'x', 'h', '192.0.2.1', 'spam', '[]', '{}',"
+                " '2026-01-01', '2026-01-01') RETURNING id"), {"email": email}).scalar_one())
+            conn.execute(text("INSERT INTO comment_domains VALUES (:id, 'pills.example')"), {"id": comment_id})
+            conn.execute(text("INSERT INTO status_changes (comment_id, from_status, to_status, actor, created_at)"
+                              " VALUES (:id, 'held', 'spam', :actor, '2026-01-01')"),
+                         {"id": comment_id, "actor": actor})
+    upgrade(url)
+    with engine.connect() as conn:
+        marks = conn.execute(select(spam_marks.c.kind, spam_marks.c.value).order_by(spam_marks.c.kind)).all()
+    engine.dispose()
+    assert [tuple(mark) for mark in marks] == [("domain", "pills.example"), ("email", "mod@spam.example"),
+                                              ("ip", "192.0.2.1")]

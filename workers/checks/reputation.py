@@ -3,12 +3,10 @@ moderators marked as spam count against a new comment."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from service import status, store
-from service.schema import comment_domains, comments, status_changes
+from service.schema import comments, spam_marks
 
 from . import Finding
 from .context import Context
@@ -16,46 +14,50 @@ from .context import Context
 TRUSTED_SCORE = -0.4
 """An author the moderators approved before: a little benefit of the doubt, not a free pass."""
 SPAM_WEIGHTS = {"email": 0.6, "ip": 0.4, "domain": 0.6}
-
-
-def _marked_spam(condition: Any, *, by_domain: bool = False) -> Select[Any]:
-    """Count other comments matching `condition` that are spam because a moderator said so."""
-    source = comments.join(status_changes, status_changes.c.comment_id == comments.c.id)
-    if by_domain:
-        source = source.join(comment_domains, comment_domains.c.comment_id == comments.c.id)
-    return (select(func.count(func.distinct(comments.c.id))).select_from(source)
-            .where(condition, comments.c.id != bindparam("id"), comments.c.status == status.SPAM,
-                   status_changes.c.to_status == status.SPAM, status_changes.c.actor.like("moderator:%")))
-
+COUNT_CAP = 100
+"""Counts stop here ("100 or more"): each lookup then costs the same whatever one sender has posted."""
 
 # Built once: these run for every comment, and building a statement costs more than running it here.
-EMAIL_SPAM = _marked_spam(func.lower(comments.c.email) == bindparam("email"))
-IP_SPAM = _marked_spam(comments.c.ip == bindparam("ip"))
-DOMAIN_SPAM = _marked_spam(comment_domains.c.domain == bindparam("domain"), by_domain=True)
-APPROVED = select(func.count()).where(func.lower(comments.c.email) == bindparam("email"),
-                                      comments.c.status == status.APPROVED, comments.c.id != bindparam("id"))
+# Both read an index by key (spam_marks' primary key, lower(email) with status) and stop at the cap.
+MARKED = select(func.count()).select_from(
+    select(spam_marks.c.comment_id)
+    .where(spam_marks.c.kind == bindparam("kind"), spam_marks.c.value == bindparam("value"),
+           spam_marks.c.comment_id != bindparam("id"))
+    .limit(COUNT_CAP).subquery())
+APPROVED = select(func.count()).select_from(
+    select(comments.c.id)
+    .where(func.lower(comments.c.email) == bindparam("email"), comments.c.status == status.APPROVED,
+           comments.c.id != bindparam("id"))
+    .limit(COUNT_CAP).subquery())
 
 
 def times(count: int) -> str:
+    if count >= COUNT_CAP:
+        return f"{COUNT_CAP} times or more"
     return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
 
 
 def check(ctx: Context) -> list[Finding]:
     comment = ctx.comment
     email = comment["email"].lower()
-    count = ctx.conn.execute
     findings = []
-    if spam := int(count(EMAIL_SPAM, {"email": email, "id": comment["id"]}).scalar_one()):
+
+    def marked(kind: str, value: str) -> int:
+        return int(ctx.conn.execute(MARKED, {"kind": kind, "value": value, "id": comment["id"]}).scalar_one())
+
+    if spam := marked("email", email):
         findings.append(Finding("reputation", SPAM_WEIGHTS["email"] * min(spam, 2),
                                 f"author's email was marked spam {times(spam)} before"))
-    if comment.get("ip") and (spam := int(count(IP_SPAM, {"ip": comment["ip"], "id": comment["id"]}).scalar_one())):
+    if comment.get("ip") and (spam := marked("ip", comment["ip"])):
         findings.append(Finding("reputation", SPAM_WEIGHTS["ip"] * min(spam, 2),
                                 f"this address was marked spam {times(spam)} before"))
     for domain in sorted(store.link_domains(comment["content"], comment.get("url"))):
-        if spam := int(count(DOMAIN_SPAM, {"domain": domain, "id": comment["id"]}).scalar_one()):
+        if spam := marked("domain", domain):
             findings.append(Finding("reputation", SPAM_WEIGHTS["domain"] * min(spam, 2),
                                     f"links to {domain}, marked spam {times(spam)} before"))
-    if not findings and (approved := int(count(APPROVED, {"email": email, "id": comment["id"]}).scalar_one())):
-        findings.append(Finding("reputation", TRUSTED_SCORE, f"author has {approved} approved comment"
+    if not findings and (approved := int(ctx.conn.execute(APPROVED, {"email": email, "id": comment["id"]})
+                                         .scalar_one())):
+        many = f"{COUNT_CAP} or more" if approved >= COUNT_CAP else str(approved)
+        findings.append(Finding("reputation", TRUSTED_SCORE, f"author has {many} approved comment"
                                 + "s" * (approved > 1)))
     return findings
