@@ -114,6 +114,18 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("moderator_id", Integer, ForeignKey("moderators.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True, doc="sha256 of the token in the cookie."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+"""Logged-in page sessions, so that logging out (or removing the moderator) ends a session on the
+server too: a copied cookie stops working at once, not when it expires."""
+
 settings = Table(
     "settings",
     metadata,

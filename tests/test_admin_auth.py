@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -113,3 +114,34 @@ def test_the_session_expires(app: Flask, admin: Admin) -> None:
                                                         "csrf_token": admin.csrf()})
     assert "Expires=" in response.headers["Set-Cookie"]
     assert app.permanent_session_lifetime.total_seconds() == 12 * 3600
+
+
+def test_a_session_ends_on_the_server(app: Flask, admin: Admin) -> None:
+    """A copied cookie is worthless once its session is logged out, expired or its moderator removed."""
+    from sqlalchemy import update
+
+    from service.admin import accounts
+    from service.db import get_engine
+    from service.schema import admin_sessions
+
+    def copy_of_cookie() -> Any:
+        admin.login()
+        copy = app.test_client()
+        copy.set_cookie("comments_admin", admin.client.get_cookie("comments_admin", path="/admin").value,
+                        path="/admin")
+        assert copy.get("/admin/").status_code == 200
+        return copy
+
+    copy = copy_of_cookie()
+    assert admin.client.post("/admin/logout", data={"csrf_token": admin.csrf("/admin/")}).status_code == 302
+    assert copy.get("/admin/").status_code == 302 and "/admin/login" in copy.get("/admin/").location
+
+    copy = copy_of_cookie()
+    with app.app_context(), get_engine().begin() as conn:
+        conn.execute(update(admin_sessions).values(expires_at=accounts.utcnow()))
+    assert copy.get("/admin/").status_code == 302
+
+    copy = copy_of_cookie()
+    with app.app_context(), get_engine().begin() as conn:
+        accounts.remove(conn, admin.name)
+    assert copy.get("/admin/").status_code == 302

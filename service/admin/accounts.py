@@ -1,17 +1,18 @@
-"""Moderator accounts and API tokens: passwords hashed, tokens shown once and stored as a sha256."""
+"""Moderator accounts, page sessions and API tokens: passwords hashed, tokens stored only as a sha256."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..schema import api_tokens, moderators
-from ..store import utcnow
+from ..schema import admin_sessions, api_tokens, moderators
+from ..store import as_utc, utcnow
 
 MIN_PASSWORD = 10
 DUMMY_HASH = generate_password_hash("not a real password")
@@ -42,10 +43,6 @@ def check_password(conn: Connection, name: str, password: str) -> bool:
     row = conn.execute(select(moderators.c.password_hash).where(moderators.c.name == name)).first()
     valid = check_password_hash(row.password_hash if row else DUMMY_HASH, password)
     return bool(row) and valid
-
-
-def exists(conn: Connection, name: str) -> bool:
-    return conn.execute(select(moderators.c.id).where(moderators.c.name == name)).first() is not None
 
 
 def create_token(conn: Connection, name: str) -> str:
@@ -80,3 +77,31 @@ def token_owner(conn: Connection, token: str) -> str | None:
         return None
     conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=utcnow()))
     return str(row.name)
+
+
+def open_session(conn: Connection, name: str, lifetime: timedelta) -> str:
+    """A new page session for a logged-in moderator; the cookie carries the token, the table its hash."""
+    now = utcnow()
+    conn.execute(delete(admin_sessions).where(admin_sessions.c.expires_at < now))
+    moderator_id = select(moderators.c.id).where(moderators.c.name == name).scalar_subquery()
+    token = secrets.token_urlsafe(32)
+    conn.execute(insert(admin_sessions).values(moderator_id=moderator_id, token_hash=token_hash(token),
+                                               created_at=now, expires_at=now + lifetime))
+    return token
+
+
+def session_owner(conn: Connection, token: str) -> str | None:
+    """The moderator of a live session, or None once it was closed, expired or its moderator removed."""
+    wanted = token_hash(token)
+    row = conn.execute(
+        select(admin_sessions.c.token_hash, admin_sessions.c.expires_at, moderators.c.name)
+        .join(moderators, moderators.c.id == admin_sessions.c.moderator_id)
+        .where(admin_sessions.c.token_hash == wanted)
+    ).first()
+    if row is None or not hmac.compare_digest(row.token_hash, wanted) or as_utc(row.expires_at) <= utcnow():
+        return None
+    return str(row.name)
+
+
+def close_session(conn: Connection, token: str) -> None:
+    conn.execute(delete(admin_sessions).where(admin_sessions.c.token_hash == token_hash(token)))

@@ -43,18 +43,18 @@ def check_csrf() -> None:
 
 
 def require_session() -> ResponseReturnValue | None:
-    """Pages: a logged-in moderator that still exists, and a CSRF token on every change."""
+    """Pages: a live session of a moderator that still exists, and a CSRF token on every change."""
     if request.endpoint in PUBLIC_PAGES:
         if request.method == "POST":
             check_csrf()
         return None
-    name = session.get("moderator")
-    if name:
+    token = session.get("sid")
+    if isinstance(token, str) and token:
         with get_engine().connect() as conn:
-            if accounts.exists(conn, name):
+            if name := accounts.session_owner(conn, token):
                 g.moderator = name
     if "moderator" not in g:
-        session.pop("moderator", None)
+        session.pop("sid", None)
         return redirect(url_for("admin_pages.login", next=request.full_path.rstrip("?")))
     if request.method not in ("GET", "HEAD"):
         check_csrf()

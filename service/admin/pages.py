@@ -67,9 +67,11 @@ def login() -> ResponseReturnValue:
     if not valid:
         login_failed(name)
         return render_template("admin/login.html", error="Wrong name or password."), 401
+    with get_engine().begin() as conn:
+        token = accounts.open_session(conn, name, current_app.permanent_session_lifetime)
     session.clear()
-    session.permanent = True  # signed with its time: the cookie stops working after SESSION_HOURS
-    session["moderator"] = name
+    session.permanent = True  # the cookie and the server-side session both end after SESSION_HOURS
+    session["sid"] = token
     csrf_token()
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/admin") and not target.startswith("//") else url_for(".queue"))
@@ -77,6 +79,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Ends the session on the server too, so a copy of the cookie is worthless from now on."""
+    if isinstance(token := session.get("sid"), str):
+        with get_engine().begin() as conn:
+            accounts.close_session(conn, token)
     session.clear()
     return redirect(url_for(".login"))
 
