@@ -1,6 +1,6 @@
 """How many spam checks one real `comments worker` process completes per second, against its empty jobs.
 
-Run: python bench/worker_speed.py [--comments N] [--rounds R] [--profile]
+Run: python bench/worker_speed.py [--comments N] [--rounds R] [--profile] [--one-sender]
 
 Each round pre-loads N pending comments (texts of the bundled labelled data, each from its own sender with
 a valid form token) into a temporary SQLite database and enqueues their spam-check jobs in a private Redis,
@@ -11,7 +11,8 @@ command then drains N empty jobs on the same queue (first to last `ended_at` of 
 the two is the cost of a check over RQ's own cost per job. VmRSS of the worker is sampled from /proc while
 it works, model loaded. RQ's forking Worker and SimpleWorker are timed on empty jobs in this process (wall
 time and CPU of the process and its work horses). --profile runs cProfile over N checks drained in-process
-by the same SweepingWorker and prints where the time goes.
+by the same SweepingWorker and prints where the time goes. --one-sender posts every comment from one
+address and email, as a flood does: the checks must not get slower as the flood grows.
 """
 
 from __future__ import annotations
@@ -65,13 +66,14 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def preload(app: Flask, texts: list[str], offset: int) -> list[int]:
-    """N pending comments as the intake stores them, each from its own sender, with their jobs enqueued."""
+def preload(app: Flask, texts: list[str], offset: int, one_sender: bool = False) -> list[int]:
+    """N pending comments as the intake stores them, each from its own sender (or all from one: a flood),
+    with their jobs enqueued."""
     ids = []
     with app.app_context():
         with get_engine().begin() as conn:
             for i, text in enumerate(texts):
-                n = offset + i
+                n = 0 if one_sender else offset + i
                 values = {"post_id": "speed", "author": f"Reader {n}", "email": f"reader-{n}@example.org",
                           "content": text, "original": text, "ip": f"198.51.{n // 250 % 250}.{n % 250 + 1}",
                           "user_agent": "bench", "signals": {"token": "valid", "age": 30.0}}
@@ -196,6 +198,8 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="also cProfile the checks in-process")
+    parser.add_argument("--one-sender", action="store_true",
+                        help="every comment from one address and email, as in a flood (rounds add up)")
     args = parser.parse_args()
     samples = list(bundled_samples())
     texts = [samples[(i * 7) % len(samples)].text for i in range(args.comments)]
@@ -214,7 +218,7 @@ def main() -> None:
         idle, check_cpu, empty_cpu = [], [], []
         for r in range(args.rounds):
             idle.append(burst(env)[2])  # start-up, model load and shut-down with nothing to do
-            ids = preload(app, texts, offset)
+            ids = preload(app, texts, offset, args.one_sender)
             offset += n
             memory.append(burst(env))
             check_cpu.append(memory[-1][2])
