@@ -191,6 +191,8 @@ def edit_content(conn: Connection, comment_id: int, original: str, content: str,
         original=original, content=content, content_hash=content_hash(original), updated_at=utcnow()))
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
     write_domains(conn, comment_id, content, row.url)
+    if conn.execute(select(spam_marks.c.comment_id).where(spam_marks.c.comment_id == comment_id).limit(1)).first():
+        mark_spam(conn, comment_id)  # its link domains may have changed
     record_change(conn, comment_id, row.status, row.status, actor, "edited")
     return True
 

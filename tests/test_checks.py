@@ -111,6 +111,10 @@ def test_spam_marks_follow_the_moderators(conn: Any, app: Flask) -> None:
     store.transition(conn, marked["id"], status.APPROVED, "moderator:ann")  # "not spam"
     assert found() == ["author has 1 approved comment"]
     store.transition(conn, marked["id"], status.SPAM, "moderator:ann")
+    edited = '<a href="https://pills.example/">pills</a> <a href="https://more.example/">more</a>'
+    store.edit_content(conn, marked["id"], edited, sanitize.sanitize(edited), "moderator:ann")
+    assert reasons(reputation.check(ctx(conn, app, add(conn, original=edited)))) == [
+        "links to more.example, marked spam once before", "links to pills.example, marked spam once before"]
     store.reopen(conn, marked["id"], status.SPAM, "cli")  # a recheck sends it back to the engine
     assert found() == []
     store.transition(conn, marked["id"], status.SPAM, "moderator:ann")
