@@ -37,11 +37,10 @@ lint: install
 fuzz: install
 	$(PY) scripts/fuzz_api.py
 
+## bench: every benchmark in docs/benchmarks.md (about 15 minutes); all run, and any FAIL fails the target
+BENCHES := sanitize intake admin_queue isso_compare worker_speed spam_quality spam_engine
 bench: install
-	$(PY) bench/sanitize.py
-	$(PY) bench/intake.py
-	$(PY) bench/admin_queue.py
-	$(PY) bench/isso_compare.py
+	@status=0; for name in $(BENCHES); do echo "== bench/$$name.py"; $(PY) bench/$$name.py || status=1; done; exit $$status
 
 ## chaos: load, Redis down, a worker killed mid-job, the database down, jobs delivered twice (docs/benchmarks.md)
 chaos: install
