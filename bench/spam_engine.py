@@ -146,7 +146,7 @@ def confusion_row(name: str, report: Report, hold: float, spam: float) -> str:
             f"{m['fpr']:.2%} | {m['held']:.1%} | {m['spam_published']:.1%} | {hold:.4f} | {spam:.4f} |")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=BUNDLED_DIR, help="folder of the labelled CSV files")
     args = parser.parse_args()
@@ -204,7 +204,8 @@ def main() -> None:
           f"(inside: F1 {inner['f1']:.3f}, FPR {inner['fpr']:.2%}, held {inner['held']:.1%}, "
           f"spam published {inner['published']:.1%})")
     print(f"elapsed {time.perf_counter() - started:.0f} s")
+    return 0 if verdict == "PASS" else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
