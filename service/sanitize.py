@@ -104,13 +104,15 @@ _AUTHORITY_END = re.compile(r"[/\\?#]")
 
 # Bare URLs worth a link: http(s):// or www. at a word start, then a whole host a browser accepts (an
 # ASCII name whose last label starts with a letter, or an IPv4 address), an optional port and path,
-# ending before whitespace, markup or closing punctuation. Both engines use this one expression, and
+# ending before whitespace, markup or closing punctuation; brackets only in pairs without a '/' (a[1] and
+# ?a[]=1 stay, BBCode's ]text[/url] does not). Both engines use this one expression, and
 # a link the URL parser would reject is never made (a second pass of nh3 would drop its href).
 _URL = re.compile(
     r"""(?<![\w@./-])(?:https?://|www\.)
     (?>(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d))
     (?>:(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4}))?(?![\w-]|[:.]\d)
-    (?:[/?\#](?:[^\s<>"`{}|\\^]*[^\s<>"`{}|\\^!?:;'*.,])?)?""",
+    (?:[/?\#](?:(?:[^\s<>"`{}|\\^\[\]]|\[[^\s<>"`{}|\\^\[\]/]*\])*
+                 (?:[^\s<>"`{}|\\^!?:;'*.,\[\]]|\[[^\s<>"`{}|\\^\[\]/]*\]))?)?""",
     re.IGNORECASE | re.VERBOSE,
 )
 _HAS_SCHEME = re.compile(r"^https?://", re.IGNORECASE)

@@ -145,6 +145,13 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "removes control characters": ("x\x01y\x00z\x7f", "xyz"),
     "links bare http URLs": ("see https://e.example/a?b=c.", f"see {link('https://e.example/a?b=c')}."),
+    "ends a bare URL at BBCode's brackets": (
+        "[url=http://e.example/]cheap[/url] [url]http://f.example/p[/url]",
+        f"[url={link('http://e.example/')}]cheap[/url] [url]{link('http://f.example/p')}[/url]",
+    ),
+    "keeps paired brackets in a bare URL": (
+        "http://e.example/a[1]?b[]=2", link("http://e.example/a[1]?b[]=2"),
+    ),
     "links www. URLs as http": ("www.e.example/faq", link("http://www.e.example/faq", "www.e.example/faq")),
     "leaves closing punctuation out of links": (
         "(at http://e.example/x), or http://e.example/y!",
