@@ -254,11 +254,6 @@ def _bleach_attribute(tag: str, name: str, value: str) -> bool:
     return name not in URL_ATTRIBUTES or is_allowed_url(html.unescape(value))
 
 
-def _bleach_rel(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
-    attrs[(None, "rel")] = LINK_REL
-    return attrs
-
-
 def _drop_content(tokens: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Leave out DROPPED_CONTENT_TAGS and all they contain; the tree walker's tags are balanced."""
     inside = 0
@@ -366,7 +361,7 @@ class _BleachCleaner(Cleaner):
             protocols=frozenset(ALLOWED_SCHEMES),
             strip=True,
             strip_comments=True,
-            filters=[partial(LinkifyFilter, callbacks=[_bleach_rel], skip_tags=_LINKIFY_SKIP, url_re=_URL)],
+            filters=[partial(LinkifyFilter, callbacks=[], skip_tags=_LINKIFY_SKIP, url_re=_URL)],
         )
         self.parser = _BleachParser(
             tags=None,
@@ -393,7 +388,8 @@ class _BleachCleaner(Cleaner):
 
 
 def _rel_on_every_link(tokens: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Set rel on every <a>: LinkifyFilter misses one nested in another (<a><table><a href=...>)."""
+    """Set rel on every <a>, the commenter's and linkify's alike (LinkifyFilter's callbacks miss a link
+    nested in another, <a><table><a href=...>)."""
     for token in tokens:
         if token["type"] == "StartTag" and token["name"] == "a":
             token["data"][(None, "rel")] = LINK_REL

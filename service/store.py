@@ -178,8 +178,9 @@ def mark_spam(conn: Connection, comment_id: int) -> None:
                                       for kind, value in marks])
 
 
-def unmark_spam(conn: Connection, comment_id: int) -> None:
-    conn.execute(delete(spam_marks).where(spam_marks.c.comment_id == comment_id))
+def unmark_spam(conn: Connection, comment_id: int) -> bool:
+    """Forget a comment's spam marks; whether it had any."""
+    return bool(conn.execute(delete(spam_marks).where(spam_marks.c.comment_id == comment_id)).rowcount)
 
 
 def edit_content(conn: Connection, comment_id: int, original: str, content: str, actor: str) -> bool:
@@ -191,8 +192,8 @@ def edit_content(conn: Connection, comment_id: int, original: str, content: str,
         original=original, content=content, content_hash=content_hash(original), updated_at=utcnow()))
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
     write_domains(conn, comment_id, content, row.url)
-    if conn.execute(select(spam_marks.c.comment_id).where(spam_marks.c.comment_id == comment_id).limit(1)).first():
-        mark_spam(conn, comment_id)  # its link domains may have changed
+    if unmark_spam(conn, comment_id):
+        mark_spam(conn, comment_id)  # a moderator's spam: its link domains may have changed
     record_change(conn, comment_id, row.status, row.status, actor, "edited")
     return True
 

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from service import sanitize, status, store, word_lists
 from service.db import get_engine
 from service.schema import comments
-from workers.checks import Finding, bursts, form_traps, links, reputation
+from workers.checks import COUNT_CAP, Finding, bursts, form_traps, links, reputation
 from workers.checks import word_lists as word_list_check
 from workers.checks.context import Context
 from workers.verdict import combine
@@ -125,7 +125,7 @@ def test_spam_marks_follow_the_moderators(conn: Any, app: Flask) -> None:
 def test_counts_stop_at_a_cap_under_a_flood(conn: Any, app: Flask) -> None:
     """One sender's flood: each check reads at most the cap, and says so."""
     flood = {"ip": "198.51.100.9", "email": "bot@flood.example"}
-    for n in range(bursts.CAP + 1):
+    for n in range(COUNT_CAP + 1):
         add(conn, status.APPROVED, original=f"flood {n}", **flood)
     last = add(conn, original="flood last", **flood)
     assert reasons(bursts.check(ctx(conn, app, last))) == [

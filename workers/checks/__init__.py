@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import Select, func, select
+
+COUNT_CAP = 100
+"""Counts stop here ("100 or more"): a flood from one sender must not make every later check slower."""
+
+
+def capped_count(rows: Select[Any]) -> Select[Any]:
+    """How many rows `rows` finds, reading at most COUNT_CAP of them (through whatever index it uses)."""
+    return select(func.count()).select_from(rows.limit(COUNT_CAP).subquery())
+
+
+def how_many(count: int) -> str:
+    return f"{COUNT_CAP} or more" if count >= COUNT_CAP else str(count)
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 
 from service import status
 from service.schema import comments
 from service.store import as_utc
 
-from . import Finding
+from . import COUNT_CAP, Finding, capped_count, how_many
 from .context import Context
 
 WINDOW = timedelta(minutes=10)
 BURST = 5
 """This many other comments from one address or email within WINDOW reads as a burst."""
-CAP = 100
-"""Counts stop here: a flood from one sender must not make every later check slower (see the migration 0005)."""
-
-
-def _bounded(*conditions: Any) -> Select[Any]:
-    """How many comments match, counting at most CAP of them."""
-    return select(func.count()).select_from(select(comments.c.id).where(*conditions).limit(CAP).subquery())
-
 
 OTHER_POSTS = select(func.count(func.distinct(literal_column("post_id")))).select_from(
     select(comments.c.post_id).where(
         comments.c.content_hash == bindparam("hash"), comments.c.post_id != bindparam("post_id"),
-        comments.c.status != status.TRASH, comments.c.id != bindparam("id")).limit(CAP).subquery())
-"""Other posts among the first CAP other comments with this text (under a flood of one text it may undercount)."""
+        comments.c.status != status.TRASH, comments.c.id != bindparam("id")).limit(COUNT_CAP).subquery())
+"""Other posts among the first COUNT_CAP other comments with this text (under a flood of one text it may undercount)."""
 IN_WINDOW = (comments.c.created_at >= bindparam("since"), comments.c.created_at <= bindparam("until"),
              comments.c.id != bindparam("id"))
-RECENT_BY_IP = _bounded(comments.c.ip == bindparam("ip"), *IN_WINDOW)
-RECENT_BY_EMAIL = _bounded(comments.c.email == bindparam("email"), *IN_WINDOW)
+RECENT_BY_IP = capped_count(select(comments.c.id).where(comments.c.ip == bindparam("ip"), *IN_WINDOW))
+RECENT_BY_EMAIL = capped_count(select(comments.c.id).where(comments.c.email == bindparam("email"), *IN_WINDOW))
 """Each read through its (sender, created_at) index."""
 
 
@@ -52,6 +43,5 @@ def check(ctx: Context) -> list[Finding]:
     by_email = ctx.conn.execute(RECENT_BY_EMAIL, {"email": comment["email"], **window}).scalar_one()
     for count, label in ((int(by_ip), "address"), (int(by_email), "email")):
         if count >= BURST:
-            many = f"{CAP} or more" if count >= CAP else str(count)
-            findings.append(Finding("bursts", 0.5, f"{many} other comments from this {label} in 10 minutes"))
+            findings.append(Finding("bursts", 0.5, f"{how_many(count)} other comments from this {label} in 10 minutes"))
     return findings

@@ -8,27 +8,21 @@ from sqlalchemy import bindparam, func, select
 from service import status, store
 from service.schema import comments, spam_marks
 
-from . import Finding
+from . import COUNT_CAP, Finding, capped_count, how_many
 from .context import Context
 
 TRUSTED_SCORE = -0.4
 """An author the moderators approved before: a little benefit of the doubt, not a free pass."""
 SPAM_WEIGHTS = {"email": 0.6, "ip": 0.4, "domain": 0.6}
-COUNT_CAP = 100
-"""Counts stop here ("100 or more"): each lookup then costs the same whatever one sender has posted."""
 
 # Built once: these run for every comment, and building a statement costs more than running it here.
 # Both read an index by key (spam_marks' primary key, lower(email) with status) and stop at the cap.
-MARKED = select(func.count()).select_from(
-    select(spam_marks.c.comment_id)
-    .where(spam_marks.c.kind == bindparam("kind"), spam_marks.c.value == bindparam("value"),
-           spam_marks.c.comment_id != bindparam("id"))
-    .limit(COUNT_CAP).subquery())
-APPROVED = select(func.count()).select_from(
-    select(comments.c.id)
-    .where(func.lower(comments.c.email) == bindparam("email"), comments.c.status == status.APPROVED,
-           comments.c.id != bindparam("id"))
-    .limit(COUNT_CAP).subquery())
+MARKED = capped_count(select(spam_marks.c.comment_id).where(
+    spam_marks.c.kind == bindparam("kind"), spam_marks.c.value == bindparam("value"),
+    spam_marks.c.comment_id != bindparam("id")))
+APPROVED = capped_count(select(comments.c.id).where(
+    func.lower(comments.c.email) == bindparam("email"), comments.c.status == status.APPROVED,
+    comments.c.id != bindparam("id")))
 
 
 def times(count: int) -> str:
@@ -57,7 +51,6 @@ def check(ctx: Context) -> list[Finding]:
                                     f"links to {domain}, marked spam {times(spam)} before"))
     if not findings and (approved := int(ctx.conn.execute(APPROVED, {"email": email, "id": comment["id"]})
                                          .scalar_one())):
-        many = f"{COUNT_CAP} or more" if approved >= COUNT_CAP else str(approved)
-        findings.append(Finding("reputation", TRUSTED_SCORE, f"author has {many} approved comment"
+        findings.append(Finding("reputation", TRUSTED_SCORE, f"author has {how_many(approved)} approved comment"
                                 + "s" * (approved > 1)))
     return findings
