@@ -39,6 +39,15 @@ DUPLICATE = (
     )
     .limit(1)
 )
+GET_COMMENT = select(comments).where(comments.c.id == bindparam("id"))
+SET_VERDICT = (
+    update(comments)
+    .where(comments.c.id == bindparam("comment_id"), comments.c.status == status.PENDING)
+    .values(status=bindparam("verdict"), spam_score=bindparam("score", type_=comments.c.spam_score.type),
+            reasons=bindparam("reasons", type_=comments.c.reasons.type),
+            updated_at=bindparam("now", type_=comments.c.updated_at.type))
+)
+"""The worker's statements, built once for the same reason."""
 APPROVED_IN_POST = select(comments.c.id).where(
     comments.c.id == bindparam("id"), comments.c.post_id == bindparam("post_id"),
     comments.c.status == status.APPROVED,
@@ -105,7 +114,7 @@ def link_domains(content: str, url: str | None) -> set[str]:
 
 
 def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:
-    return conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
+    return conn.execute(GET_COMMENT, {"id": comment_id}).mappings().first()
 
 
 def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
@@ -134,11 +143,8 @@ def set_verdict(
     The `WHERE status = 'pending'` makes this atomic: of two workers racing on one
     comment, or one job delivered twice, exactly one writes a verdict and an audit entry.
     """
-    changed = conn.execute(
-        update(comments)
-        .where(comments.c.id == comment_id, comments.c.status == status.PENDING)
-        .values(status=verdict, spam_score=score, reasons=reasons, updated_at=utcnow())
-    ).rowcount
+    params = {"comment_id": comment_id, "verdict": verdict, "score": score, "reasons": reasons, "now": utcnow()}
+    changed = conn.execute(SET_VERDICT, params).rowcount
     if changed:
         summary = "; ".join(r["reason"] for r in reasons if r.get("reason")) or None
         record_change(conn, comment_id, status.PENDING, verdict, actor, summary)

@@ -196,3 +196,51 @@ def test_workers_purge_old_spam_once_a_day(app: Flask, redis_client: redis.Redis
     work(app)
     assert comment(app, spam_id) is None
     assert redis_client.ttl("comments:purge:done") > 23 * 3600
+
+
+def test_worker_renews_its_key_only_when_that_adds_life(app: Flask, redis_client: redis.Redis,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers import worker as worker_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    worker = worker_module.make_worker(app)
+    worker.register_birth()
+
+    def beat(**kwargs: Any) -> bool:
+        """Whether this heartbeat reached Redis (RQ stamps the key with the wall-clock time of each)."""
+        before = redis_client.hget(worker.key, "last_heartbeat")
+        worker.heartbeat(**kwargs)
+        return redis_client.hget(worker.key, "last_heartbeat") != before
+
+    try:
+        assert beat() and redis_client.ttl(worker.key) == worker.worker_ttl + 60
+        clock[0] += worker_module.HEARTBEAT_SLACK - 1
+        assert not beat()  # the key still lives almost as long as a renewal would make it
+        assert beat(timeout=worker.worker_ttl + 600)  # a longer life asked for
+        assert redis_client.ttl(worker.key) > worker.worker_ttl + 500
+        clock[0] += 600
+        assert beat()  # its life ran down
+    finally:
+        worker.register_death()
+
+
+def test_worker_notices_rq_suspend_within_a_second(app: Flask, redis_client: redis.Redis,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq.exceptions import StopRequested
+    from rq.suspension import resume, suspend
+
+    from workers import worker as worker_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    worker = worker_module.make_worker(app)
+    worker.check_for_suspension(burst=True)
+    suspend(redis_client)
+    try:
+        worker.check_for_suspension(burst=True)  # asked a moment ago: not again yet
+        clock[0] += worker_module.SUSPENSION_CHECK_SECONDS
+        with pytest.raises(StopRequested):  # a suspended worker in burst mode stops
+            worker.check_for_suspension(burst=True)
+    finally:
+        resume(redis_client)

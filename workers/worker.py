@@ -9,8 +9,10 @@ the process is not lost: RQ marks it failed and the sweeper re-enqueues its comm
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask
+from redis.client import Pipeline
 from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -27,15 +29,50 @@ TTL_MARGIN = 15
 """RQ blocks on the queue for worker_ttl - 15 s; that is also how often maintenance (the sweep) can run."""
 
 
+HEARTBEAT_SLACK = 5.0
+"""Seconds of its lifetime the worker's Redis key may lose before a heartbeat renews it (it lives 60 s or more)."""
+
+SUSPENSION_CHECK_SECONDS = 1.0
+"""How often the worker asks Redis whether `rq suspend` was called; RQ asks before every job."""
+
 PURGE_KEY = "comments:purge:done"
 PURGE_EVERY = 24 * 3600
 """The daily purge of old spam and trash; a Redis key makes one worker of many do it."""
 
 
 class SweepingWorker(SimpleWorker):
-    """RQ's maintenance (cleaning registries, moving abandoned jobs to failed), our sweep, the daily purge."""
+    """RQ's maintenance (cleaning registries, moving abandoned jobs to failed), our sweep, the daily purge,
+    and fewer of RQ's bookkeeping round trips to Redis per job (51 commands per empty job before, 44 now)."""
 
     app: Flask
+    _key_expires = 0.0
+    _suspension_checked = float("-inf")
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        """Renew the worker's key only when that adds more than HEARTBEAT_SLACK to its life.
+
+        RQ renews it five times per job, three of them outside a pipeline at two round trips each, to
+        push an expiry of a minute or more a few milliseconds further: a third of a job's round trips.
+        A heartbeat inside one of RQ's pipelines costs no round trip of its own and always goes through.
+        """
+        expires = time.monotonic() + (timeout or self.worker_ttl + 60)
+        if pipeline is None and expires < self._key_expires + HEARTBEAT_SLACK:
+            return
+        super().heartbeat(timeout, pipeline)
+        self._key_expires = expires
+
+    def set_state(self, state: str, pipeline: Pipeline | None = None) -> None:
+        """RQ sets `idle` twice between two jobs (after one, before the next): once is enough."""
+        if pipeline is None and state == self.get_state():
+            return
+        super().set_state(state, pipeline)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """At most once a second: a suspended worker stops taking jobs a moment later, for a round trip less per job."""
+        if time.monotonic() - self._suspension_checked < SUSPENSION_CHECK_SECONDS:
+            return
+        super().check_for_suspension(burst)
+        self._suspension_checked = time.monotonic()
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()

@@ -8,11 +8,13 @@ from ..config import MODERATION_POLICIES
 from ..schema import settings
 
 POLICY = "moderation_policy"
+GET_POLICY = select(settings.c.value).where(settings.c.key == POLICY)
+"""Built once: the worker reads it for every comment."""
 
 
 def policy(conn: Connection, default: str) -> str:
     """The moderation policy set on the settings page, else COMMENTS_MODERATION."""
-    value = conn.execute(select(settings.c.value).where(settings.c.key == POLICY)).scalar()
+    value = conn.execute(GET_POLICY).scalar()
     return value if value in MODERATION_POLICIES else default
 
 
