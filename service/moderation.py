@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from rq import Queue
@@ -34,6 +35,8 @@ class Decision:
     action: str
     from_status: str
     to_status: str
+    suspected: bool = False
+    """The classifier counted against the comment when it was checked (its finding scored above 0)."""
 
 
 def actor(moderator: str) -> str:
@@ -56,13 +59,18 @@ def restore_target(conn: Connection, comment_id: int) -> str:
 def apply(conn: Connection, comment_id: int, action: str, moderator: str, reason: str | None = None) -> Decision | None:
     """Carry out one action and record it; None if the comment does not exist. Raises KeyError for a bad action."""
     target = ACTIONS[action]
-    current = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).scalar()
-    if current is None:
+    row = conn.execute(select(comments.c.status, comments.c.reasons).where(comments.c.id == comment_id)).first()
+    if row is None:
         return None
+    current = row.status
     if target is None:
         target = restore_target(conn, comment_id) if current in (status.TRASH, status.SPAM) else current
     store.transition(conn, comment_id, target, actor(moderator), reason or action)
-    return Decision(comment_id, action, current, target)
+    return Decision(comment_id, action, current, target, classifier_suspected(row.reasons))
+
+
+def classifier_suspected(reasons: list[dict[str, Any]] | None) -> bool:
+    return any(r.get("check") == "classifier" and (r.get("score") or 0) > 0 for r in reasons or [])
 
 
 def delete_forever(conn: Connection, comment_id: int, moderator: str) -> bool:
@@ -76,12 +84,15 @@ def delete_forever(conn: Connection, comment_id: int, moderator: str) -> bool:
 def lesson(decision: Decision) -> bool | None:
     """What a decision teaches: True (spam), False (not spam) or nothing.
 
-    Marking spam teaches spam; "not spam", or approving a comment out of spam (WordPress's
-    "unspam"), teaches not spam. Other moves say nothing about the words.
+    Marking spam teaches spam; "not spam", approving a comment out of spam (WordPress's
+    "unspam"), or approving a held comment that the classifier had counted against, teaches not
+    spam: that is where the bundled model's mistakes on a new site's comments end up. Other moves
+    (approving a comment held by a word list or the policy, trash, restore) say nothing about the words.
     """
     if decision.to_status == status.SPAM and decision.from_status != status.SPAM:
         return True
-    if decision.action == "ham" or (decision.from_status == status.SPAM and decision.to_status == status.APPROVED):
+    if decision.action == "ham" or (decision.to_status == status.APPROVED and (
+            decision.from_status == status.SPAM or (decision.from_status == status.HELD and decision.suspected))):
         return False
     return None
 

@@ -148,6 +148,26 @@ def test_approving_out_of_spam_teaches_not_spam(app: Flask, admin: Admin, redis_
     assert payload[2] == [comment_id, False]
 
 
+@pytest.mark.parametrize(("reasons", "taught"), [
+    ([{"check": "classifier", "score": 0.62, "reason": "classifier: 0.65 spam"}], True),
+    ([{"check": "classifier", "score": 0.0, "reason": "classifier: 0.05 spam"},
+      {"check": "policy", "score": 0.0, "reason": "first comment from this author", "verdict": "held"}], False),
+    (None, False),
+])
+def test_approving_a_held_comment_teaches_not_spam_only_if_the_classifier_suspected_it(
+        app: Flask, admin: Admin, redis_client: redis.Redis, reasons: Any, taught: bool) -> None:
+    import json
+    import zlib
+
+    comment_id = add(app, status.HELD, reasons=reasons)
+    assert admin.api("POST", f"/comments/{comment_id}/approve").get_json()["to"] == status.APPROVED
+    jobs = redis_client.lrange("rq:queue:learning", 0, -1)
+    assert len(jobs) == taught
+    if taught:
+        payload = json.loads(zlib.decompress(redis_client.hget(f"rq:job:{jobs[0].decode()}", "data")))
+        assert payload[2] == [comment_id, False]
+
+
 def test_an_edit_refreshes_the_link_domains(app: Flask, admin: Admin) -> None:
     from sqlalchemy import select
 
