@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service import limits  # noqa: E402
 from service.sanitize import (  # noqa: E402
+    COMMENT_DASH_WEIGHT,
     ENGINES,
     MAX_DEPTH,
     MAX_ENTITIES,
@@ -31,6 +32,8 @@ from service.sanitize import (  # noqa: E402
 BUDGET_MS = 100.0
 REPEATS = 5
 LENGTH = limits.COMMENT
+DASHES = MAX_MARKUP // COMMENT_DASH_WEIGHT - 10
+"""The most dashes an HTML comment may hold and pass the pre-scan (each counts three times as markup)."""
 WORDS = "the quick brown fox jumps over a lazy dog and keeps on running "
 FORMATTING = ["b", "i", "em", "strong", "code", "a", "strike", "u", "s", "small", "big", "tt", "font", "nobr"]
 
@@ -176,7 +179,7 @@ CASES: dict[str, Callable[[], str]] = {
     "quoted '>', then '/' x 64 K": lambda: '<b title=">" ' + repeat("/a", LENGTH - 14),
     "quoted '>', then '=' x 64 K": lambda: '<b title=">" ' + repeat("= ", LENGTH - 14),
     "'-' x 64 K in a comment": lambda: "<!--" + repeat("-", LENGTH - 4),
-    f"'-' x {MAX_MARKUP} in a comment": lambda: fill("<!--" + "-" * (MAX_MARKUP - 10) + "-->"),
+    f"'-' x {DASHES} in a comment": lambda: fill("<!--" + "-" * DASHES + "-->"),
     "'>' in a comment, then '-' x 64 K": lambda: "<!-- > " + repeat("-", LENGTH - 7),
     f"attribute flood, {MAX_MARKUP // 1000} KB tag": lambda: fill(attribute_flood()[: MAX_MARKUP - 10] + ">"),
     "quoted '>', then a 64 KB name": lambda: "<b title='>' " + repeat("a1", LENGTH - 14),

@@ -70,6 +70,10 @@ MAX_DEPTH = 20
 MAX_MARKUP = 20_000
 """Most characters a comment may hold inside tags; html5lib reads those one at a time, text in runs."""
 
+COMMENT_DASH_WEIGHT = 3
+"""A '-' inside an HTML comment counts three times towards MAX_MARKUP: html5lib's comment states read
+dashes about three times as slowly as other markup (bench/sanitize.py)."""
+
 MAX_CLONES = 1_000
 """Most formatting elements bleach's parser re-opens per comment; beyond it they stay closed (see below)."""
 
@@ -167,7 +171,7 @@ def complexity_error(text: str) -> str | None:
         return f"Comment has too many '&' signs and character references (limit {MAX_ENTITIES:,})."
     # The scans below cannot find more markup than there are characters, nor more open elements
     # than start tags: most comments skip them.
-    if len(text) > MAX_MARKUP and _markup_length(text) > MAX_MARKUP:
+    if len(text) + (COMMENT_DASH_WEIGHT - 1) * text.count("-") > MAX_MARKUP and _markup_length(text) > MAX_MARKUP:
         return (
             f"Comment has too much text inside HTML tags (limit {MAX_MARKUP:,} characters);"
             " is a '<' missing its '>'?"
@@ -180,14 +184,22 @@ def complexity_error(text: str) -> str | None:
 def _markup_length(text: str) -> int:
     """Characters from each '<' that starts markup to the next '>': html5lib's slow path, per character.
 
-    Blind to quotes, so a quoted '>' can hide the rest of a tag from it; MAX_TOKENIZER_STEPS bounds that.
+    An HTML comment runs to its '-->' (or to the end), whatever '>' it holds, and its dashes count
+    COMMENT_DASH_WEIGHT times. Blind to quotes, so a quoted '>' can hide the rest of a tag from it;
+    MAX_TOKENIZER_STEPS bounds that.
     """
     length = covered = 0
     end = -1
     for match in _MARKUP_START.finditer(text):
-        if end <= match.start():
-            end = text.find(">", match.start()) + 1 or len(text)
-        length += max(0, end - max(match.start(), covered))
+        start = match.start()
+        if end <= start:
+            if text.startswith("<!--", start):
+                close = text.find("-->", start + 2)  # from the second '-': "<!-->" is a whole comment
+                end = close + 3 if close >= 0 else len(text)
+                length += (COMMENT_DASH_WEIGHT - 1) * text.count("-", start, end)
+            else:
+                end = text.find(">", start) + 1 or len(text)
+        length += max(0, end - max(start, covered))
         covered = end
     return length
 
