@@ -169,8 +169,8 @@ def complexity_error(text: str) -> str | None:
         return f"Comment has too many HTML tags or '<' signs (limit {MAX_TAGS:,})."
     if text.count("&") > MAX_ENTITIES:
         return f"Comment has too many '&' signs and character references (limit {MAX_ENTITIES:,})."
-    # The scans below cannot find more markup than there are characters, nor more open elements
-    # than start tags: most comments skip them.
+    # The scans below cannot find more markup than the characters plus the dashes' extra weight, nor
+    # more open elements than start tags: most comments skip them.
     if len(text) + (COMMENT_DASH_WEIGHT - 1) * text.count("-") > MAX_MARKUP and _markup_length(text) > MAX_MARKUP:
         return (
             f"Comment has too much text inside HTML tags (limit {MAX_MARKUP:,} characters);"
