@@ -29,6 +29,9 @@ ACTIONS = {
 LEARN_FUNCTION = "workers.learning.learn_from_decision"
 
 
+UNSPAM = (status.APPROVED, status.HELD)
+
+
 @dataclass(frozen=True)
 class Decision:
     comment_id: int
@@ -69,6 +72,15 @@ def apply(conn: Connection, comment_id: int, action: str, moderator: str, reason
     return Decision(comment_id, action, current, target, classifier_suspected(row.reasons))
 
 
+def move(conn: Connection, comment_id: int, to_status: str, moderator: str, why: str) -> Decision | None:
+    """Put a comment in a given status (an undo); None if it does not exist."""
+    row = conn.execute(select(comments.c.status, comments.c.reasons).where(comments.c.id == comment_id)).first()
+    if row is None:
+        return None
+    store.transition(conn, comment_id, to_status, actor(moderator), why)
+    return Decision(comment_id, why, row.status, to_status, classifier_suspected(row.reasons))
+
+
 def classifier_suspected(reasons: list[dict[str, Any]] | None) -> bool:
     return any(r.get("check") == "classifier" and (r.get("score") or 0) > 0 for r in reasons or [])
 
@@ -84,15 +96,17 @@ def delete_forever(conn: Connection, comment_id: int, moderator: str) -> bool:
 def lesson(decision: Decision) -> bool | None:
     """What a decision teaches: True (spam), False (not spam) or nothing.
 
-    Marking spam teaches spam; "not spam", approving a comment out of spam (WordPress's
-    "unspam"), or approving a held comment that the classifier had counted against, teaches not
-    spam: that is where the bundled model's mistakes on a new site's comments end up. Other moves
-    (approving a comment held by a word list or the policy, trash, restore) say nothing about the words.
+    Marking spam teaches spam. Not spam is taught by "not spam", by any move out of spam to approved
+    or held (WordPress's "unspam", which also puts a comment back where it was; an undone spam mark
+    is one), and by approving a held comment that the classifier had counted against: that is where
+    the bundled model's mistakes on a new site's comments end up. Other moves (approving a comment
+    held by a word list or the policy, trash, restore from trash) say nothing about the words.
     """
     if decision.to_status == status.SPAM and decision.from_status != status.SPAM:
         return True
-    if decision.action == "ham" or (decision.to_status == status.APPROVED and (
-            decision.from_status == status.SPAM or (decision.from_status == status.HELD and decision.suspected))):
+    if decision.action == "ham" or (decision.from_status == status.SPAM and decision.to_status in UNSPAM):
+        return False
+    if decision.from_status == status.HELD and decision.to_status == status.APPROVED and decision.suspected:
         return False
     return None
 

@@ -70,7 +70,7 @@ def test_actions_record_the_moderator_and_teach_the_engine(app: Flask, admin: Ad
     history = admin.api("GET", f"/comments/{comment_id}").get_json()["history"]
     assert [entry["by"] for entry in history[1:]] == ["moderator:ann"] * 7
     learning = redis_client.lrange("rq:queue:learning", 0, -1)
-    assert len(learning) == 2  # spam and ham teach; the others do not
+    assert len(learning) == 3  # spam, restore out of spam and ham teach; the others do not
 
 
 def test_unknown_action_and_comment(admin: Admin) -> None:

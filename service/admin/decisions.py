@@ -46,7 +46,10 @@ def move_back(comment_id: int, to_status: str, moderator: str) -> bool:
     if to_status not in status.ALL or to_status == status.PENDING:
         raise ValueError("a comment can be moved back to held, approved, spam or trash")
     with get_engine().begin() as conn:
-        return store.transition(conn, comment_id, to_status, moderation.actor(moderator), "undo") is not None
+        decision = moderation.move(conn, comment_id, to_status, moderator, "undo")
+    if decision is not None:
+        moderation.teach(queue.get_redis(), decision)  # an undone spam mark teaches not spam, and back again
+    return decision is not None
 
 
 def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
