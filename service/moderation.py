@@ -61,24 +61,19 @@ def restore_target(conn: Connection, comment_id: int) -> str:
 
 def apply(conn: Connection, comment_id: int, action: str, moderator: str, reason: str | None = None) -> Decision | None:
     """Carry out one action and record it; None if the comment does not exist. Raises KeyError for a bad action."""
-    target = ACTIONS[action]
+    return move(conn, comment_id, ACTIONS[action], moderator, reason or action, action)
+
+
+def move(conn: Connection, comment_id: int, to_status: str | None, moderator: str, why: str,
+         action: str = "undo") -> Decision | None:
+    """Put a comment in `to_status` (None: back to where it was before trash or spam); None if it does not exist."""
     row = conn.execute(select(comments.c.status, comments.c.reasons).where(comments.c.id == comment_id)).first()
     if row is None:
         return None
-    current = row.status
-    if target is None:
-        target = restore_target(conn, comment_id) if current in (status.TRASH, status.SPAM) else current
-    store.transition(conn, comment_id, target, actor(moderator), reason or action)
-    return Decision(comment_id, action, current, target, classifier_suspected(row.reasons))
-
-
-def move(conn: Connection, comment_id: int, to_status: str, moderator: str, why: str) -> Decision | None:
-    """Put a comment in a given status (an undo); None if it does not exist."""
-    row = conn.execute(select(comments.c.status, comments.c.reasons).where(comments.c.id == comment_id)).first()
-    if row is None:
-        return None
+    if to_status is None:
+        to_status = restore_target(conn, comment_id) if row.status in (status.TRASH, status.SPAM) else row.status
     store.transition(conn, comment_id, to_status, actor(moderator), why)
-    return Decision(comment_id, why, row.status, to_status, classifier_suspected(row.reasons))
+    return Decision(comment_id, action, row.status, to_status, classifier_suspected(row.reasons))
 
 
 def classifier_suspected(reasons: list[dict[str, Any]] | None) -> bool:
