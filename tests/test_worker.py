@@ -244,3 +244,15 @@ def test_worker_notices_rq_suspend_within_a_second(app: Flask, redis_client: red
             worker.check_for_suspension(burst=True)
     finally:
         resume(redis_client)
+
+
+def test_a_spam_check_costs_few_redis_commands(app: Flask, redis_client: redis.Redis, work: Any) -> None:
+    """RQ's own bookkeeping was 51 commands per job before SweepingWorker trimmed it; a guard against its return."""
+    ids = [submit(app, author=f"Reader {n}", email=f"reader{n}@example.org", comment=f"Thought number {n}.")
+           for n in range(20)]
+    redis_client.config_resetstat()
+    work(app)
+    calls = sum(stats["calls"] for name, stats in redis_client.info("commandstats").items()
+                if name not in ("cmdstat_config|resetstat", "cmdstat_info"))
+    assert all(comment(app, i)["status"] != status.PENDING for i in ids)
+    assert calls / len(ids) <= 48, calls / len(ids)
