@@ -191,6 +191,16 @@ def work() -> Callable[[Flask], bool]:
     return run
 
 
+def lessons(client: redis.Redis) -> list[list[Any]]:
+    """The arguments (comment id, spam?) of every learning job waiting on the queue, oldest first."""
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from service.queue import LEARN_QUEUE
+
+    return [list(job.args) for job in Queue(LEARN_QUEUE, connection=client, serializer=JSONSerializer).jobs]
+
+
 VALID = {
     "author": "Ada Lovelace",
     "email": "ada@example.org",

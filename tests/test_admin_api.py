@@ -14,7 +14,7 @@ from service import status, store
 from service.db import get_engine
 from service.schema import comments
 
-from .conftest import Admin, valid
+from .conftest import Admin, lessons, valid
 
 
 def add(app: Flask, state: str, **changes: Any) -> int:
@@ -138,14 +138,9 @@ def test_a_submitted_comment_can_be_cleared_through_the_api(app: Flask, admin: A
 
 
 def test_approving_out_of_spam_teaches_not_spam(app: Flask, admin: Admin, redis_client: redis.Redis) -> None:
-    import json
-    import zlib
-
     comment_id = add(app, status.SPAM)
     assert admin.api("POST", f"/comments/{comment_id}/approve").get_json()["to"] == status.APPROVED
-    (job_id,) = redis_client.lrange("rq:queue:learning", 0, -1)
-    payload = json.loads(zlib.decompress(redis_client.hget(f"rq:job:{job_id.decode()}", "data")))
-    assert payload[2] == [comment_id, False]
+    assert lessons(redis_client) == [[comment_id, False]]
 
 
 @pytest.mark.parametrize(("reasons", "taught"), [
@@ -156,16 +151,9 @@ def test_approving_out_of_spam_teaches_not_spam(app: Flask, admin: Admin, redis_
 ])
 def test_approving_a_held_comment_teaches_not_spam_only_if_the_classifier_suspected_it(
         app: Flask, admin: Admin, redis_client: redis.Redis, reasons: Any, taught: bool) -> None:
-    import json
-    import zlib
-
     comment_id = add(app, status.HELD, reasons=reasons)
     assert admin.api("POST", f"/comments/{comment_id}/approve").get_json()["to"] == status.APPROVED
-    jobs = redis_client.lrange("rq:queue:learning", 0, -1)
-    assert len(jobs) == taught
-    if taught:
-        payload = json.loads(zlib.decompress(redis_client.hget(f"rq:job:{jobs[0].decode()}", "data")))
-        assert payload[2] == [comment_id, False]
+    assert lessons(redis_client) == ([[comment_id, False]] if taught else [])
 
 
 def test_an_edit_refreshes_the_link_domains(app: Flask, admin: Admin) -> None:

@@ -6,13 +6,14 @@ import re
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 
 from service import status, store, word_lists
 from service.admin import settings
 from service.db import get_engine
 
-from .conftest import Admin
+from .conftest import Admin, lessons
 
 
 def held(app: Flask, text: str = "A held comment", **changes: Any) -> int:
@@ -96,18 +97,13 @@ def test_bulk_move_back_and_restore_by_plain_form(app: Flask, moderator: Moderat
 
 
 def test_undoing_a_spam_mark_teaches_not_spam_and_redoing_it_spam(app: Flask, moderator: Moderator,
-                                                                    redis_client: Any) -> None:
-    import json
-    import zlib
-
+                                                                    redis_client: redis.Redis) -> None:
     comment_id = held(app)
     moderator.after(f"/admin/comments/{comment_id}/spam")
     moderator.after(f"/admin/comments/{comment_id}/move", status="held")  # the page's undo
     moderator.after(f"/admin/comments/{comment_id}/move", status="spam")
     moderator.after(f"/admin/comments/{comment_id}/move", status="trash")  # says nothing about the words
-    lessons = [json.loads(zlib.decompress(redis_client.hget(f"rq:job:{job.decode()}", "data")))[2]
-               for job in redis_client.lrange("rq:queue:learning", 0, -1)]
-    assert lessons == [[comment_id, True], [comment_id, False], [comment_id, True]]
+    assert lessons(redis_client) == [[comment_id, True], [comment_id, False], [comment_id, True]]
 
 
 def changes(app: Flask, comment_id: int) -> list[Any]:

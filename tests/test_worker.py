@@ -198,12 +198,20 @@ def test_workers_purge_old_spam_once_a_day(app: Flask, redis_client: redis.Redis
     assert redis_client.ttl("comments:purge:done") > 23 * 3600
 
 
-def test_worker_renews_its_key_only_when_that_adds_life(app: Flask, redis_client: redis.Redis,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture()
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The worker module's monotonic clock, frozen; tests move it by changing clock[0]."""
     from workers import worker as worker_module
 
-    clock = [1000.0]
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_worker_renews_its_key_only_when_that_adds_life(app: Flask, redis_client: redis.Redis,
+                                                       clock: list[float]) -> None:
+    from workers import worker as worker_module
+
     worker = worker_module.make_worker(app)
     worker.register_birth()
 
@@ -226,14 +234,12 @@ def test_worker_renews_its_key_only_when_that_adds_life(app: Flask, redis_client
 
 
 def test_worker_notices_rq_suspend_within_a_second(app: Flask, redis_client: redis.Redis,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                    clock: list[float]) -> None:
     from rq.exceptions import StopRequested
     from rq.suspension import resume, suspend
 
     from workers import worker as worker_module
 
-    clock = [1000.0]
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
     worker = worker_module.make_worker(app)
     worker.check_for_suspension(burst=True)
     suspend(redis_client)
