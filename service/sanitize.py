@@ -173,7 +173,7 @@ def complexity_error(text: str) -> str | None:
     # more open elements than start tags: most comments skip them.
     if len(text) + (COMMENT_DASH_WEIGHT - 1) * text.count("-") > MAX_MARKUP and _markup_length(text) > MAX_MARKUP:
         return (
-            f"Comment has too much text inside HTML tags (limit {MAX_MARKUP:,} characters);"
+            f"Comment has too much text inside HTML tags or <!-- --> comments (limit {MAX_MARKUP:,} characters);"
             " is a '<' missing its '>'?"
         )
     if text.count("<") - text.count("</") > MAX_DEPTH and _deepest(text) > MAX_DEPTH:

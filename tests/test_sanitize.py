@@ -385,7 +385,8 @@ def test_a_legitimate_comment_passes() -> None:
 
 
 MARKUP_ERROR = (
-    f"Comment has too much text inside HTML tags (limit {MAX_MARKUP:,} characters); is a '<' missing its '>'?"
+    f"Comment has too much text inside HTML tags or <!-- --> comments (limit {MAX_MARKUP:,} characters);"
+    " is a '<' missing its '>'?"
 )
 
 
