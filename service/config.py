@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
 
 from . import sanitize
 
@@ -94,6 +97,40 @@ def _text(value: str) -> str:
     return value
 
 
+def _addresses(value: str) -> tuple[str, ...]:
+    try:
+        return tuple(validate_email(part.strip(), check_deliverability=False).normalized
+                     for part in value.split(",") if part.strip())
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+
+
+def _address(value: str) -> str:
+    addresses = _addresses(value)
+    if len(addresses) != 1:
+        raise ValueError("must be one address")
+    return addresses[0]
+
+
+SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+"""Plain SMTP (a local relay), SMTP upgraded with STARTTLS, and SMTP over TLS; each with its usual port."""
+
+
+def _smtp_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise ValueError(f"must be {', '.join(SMTP_SCHEMES)}://[user:password@]host[:port]")
+    parts.port  # noqa: B018 (raises ValueError on a bad port)
+    return value
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// address like https://comments.example.org")
+    return value.rstrip("/")
+
+
 def _url(value: str) -> str:
     if "://" not in value:
         raise ValueError("must be a URL")
@@ -148,6 +185,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMENTS_AKISMET_TEST", "AKISMET_TEST", "false", _flag, "Send `is_test=1` to Akismet."),
     Setting("COMMENTS_PURGE_DAYS", "PURGE_DAYS", "15", _int_at_least(1),
             "Spam and trash untouched for this many days are purged (as Akismet's plugin does)."),
+    Setting("COMMENTS_NOTIFY_EMAIL", "NOTIFY_EMAIL", "", _addresses,
+            "Comma-separated moderator addresses emailed when a comment is held; default none (no email)."),
+    Setting("COMMENTS_NOTIFY_FROM", "NOTIFY_FROM", None, _address,
+            "The notification's sender; default the first address of `COMMENTS_NOTIFY_EMAIL`."),
+    Setting("COMMENTS_SMTP_URL", "SMTP_URL", "smtp://127.0.0.1:25", _smtp_url,
+            "Mail server for notifications: `smtp://` (a local relay), `smtp+starttls://` or `smtps://`,"
+            " with `user:password@` when it asks for a login."),
+    Setting("COMMENTS_BASE_URL", "BASE_URL", "http://127.0.0.1:8000", _base_url,
+            "This service's public address, for the review links in notifications."),
     Setting("COMMENTS_SECURE_COOKIES", "SESSION_COOKIE_SECURE", "false", _flag,
             "Always mark the admin session cookie Secure (it is whenever the request came over https)."),
 )
@@ -164,8 +210,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         try:
             config[setting.key] = setting.parse(raw)
         except ValueError as error:
-            raise ConfigError(f"{setting.env}={raw!r} is invalid: {error}") from None
+            raise ConfigError(f"{setting.env}={_redacted(raw)!r} is invalid: {error}") from None
     return config
+
+
+def _redacted(value: str) -> str:
+    """A setting as shown in an error: a URL's password never reaches a log."""
+    return re.sub(r"//[^/@]*@", "//***@", value)
 
 
 def finish(config: dict[str, Any], instance_path: str) -> None:
@@ -178,6 +229,8 @@ def finish(config: dict[str, Any], instance_path: str) -> None:
         raise ConfigError("COMMENTS_CLASSIFIER_HOLD must not be above COMMENTS_CLASSIFIER_SPAM.")
     if config["HOLD_SCORE"] > config["SPAM_SCORE"]:
         raise ConfigError("COMMENTS_HOLD_SCORE must not be above COMMENTS_SPAM_SCORE.")
+    if not config.get("NOTIFY_FROM") and config.get("NOTIFY_EMAIL"):
+        config["NOTIFY_FROM"] = config["NOTIFY_EMAIL"][0]
     if not config.get("SECRET_KEY"):
         if not config.get("TESTING"):
             raise ConfigError("COMMENTS_SECRET_KEY is required (a long random string; see README).")

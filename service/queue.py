@@ -25,6 +25,8 @@ QUEUE_NAME = "spam-checks"
 """The spam checks of new comments; `comments worker` serves it first."""
 LEARN_QUEUE = "learning"
 """Moderators' decisions to learn from, and retraining."""
+NOTIFY_QUEUE = "notifications"
+"""Emails to moderators about held comments: a slow mail server delays them, never a verdict."""
 JOB_FUNCTION = "workers.spam_check.check_comment"
 FAILURE_CALLBACK = "workers.spam_check.on_failure"
 FAILURE_TTL = 7 * 24 * 3600

@@ -8,10 +8,10 @@ from typing import Any
 from flask import current_app
 from rq.job import Job
 
-from service import status, store
+from service import queue, status, store
 from service.db import get_engine
 
-from . import model
+from . import model, notify
 from .checks.context import Context
 from .verdict import decide
 
@@ -32,6 +32,8 @@ def check_comment(comment_id: int) -> str:
     with engine.begin() as conn:
         written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
     logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")
+    if written and verdict == status.HELD:
+        notify.enqueue(queue.get_redis(), comment_id)
     return verdict if written else "skipped"
 
 
@@ -43,5 +45,7 @@ def on_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseExcepti
     reason = f"spam check failed: {exc_type.__name__}: {exc_value}"[:500]
     finding = {"check": "error", "score": 0.0, "reason": reason}
     with get_engine().begin() as conn:
-        store.set_verdict(conn, comment_id, status.HELD, 0.0, [finding], store.SPAM_CHECK)
+        written = store.set_verdict(conn, comment_id, status.HELD, 0.0, [finding], store.SPAM_CHECK)
     logger.error("comment %s held: %s", comment_id, reason)
+    if written:
+        notify.enqueue(connection, comment_id)

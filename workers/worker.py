@@ -90,7 +90,8 @@ def make_worker(app: Flask) -> SweepingWorker:
     interval = app.config["SWEEP_SECONDS"]
     connection = queue.connect(app.config["REDIS_URL"])
     worker = SweepingWorker(
-        [queue.make_queue(connection), Queue(queue.LEARN_QUEUE, connection=connection, serializer=JSONSerializer)],
+        [queue.make_queue(connection), *(Queue(name, connection=connection, serializer=JSONSerializer)
+                                         for name in (queue.LEARN_QUEUE, queue.NOTIFY_QUEUE))],
         connection=connection,
         serializer=JSONSerializer,
         worker_ttl=interval + TTL_MARGIN,
