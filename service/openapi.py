@@ -105,6 +105,23 @@ PUBLIC_PATHS: dict[str, Any] = {
             },
         },
     },
+    "/comment-counts": {
+        "get": {
+            "summary": "How many approved comments each post has",
+            "parameters": [{"name": "post_id", "in": "query", "required": True, "style": "form", "explode": True,
+                            "schema": {"type": "array", "minItems": 1, "maxItems": 100,
+                                       "items": {"type": "string", "maxLength": limits.POST_ID}}}],
+            "responses": {
+                "200": answer("Every post asked for, with its count (0 for none).", {
+                    "type": "object", "required": ["counts"], "properties": {
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}}}),
+                "304": answer("Not modified (ETag)."),
+                "414": answer("The request line is over 4,094 bytes (gunicorn's limit): ask for fewer posts at once."),
+                "422": answer("No post id, more than 100, or one too long.", FIELD_ERRORS),
+                "503": UNAVAILABLE,
+            },
+        },
+    },
     "/allowed-tags": {"get": {"summary": "The allowed tags and attributes", "responses": {"200": answer(
         "The allowed set.", {"type": "object", "required": ["tags", "sentence"], "properties": {
             "tags": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
-from . import flood, queue, sanitize, status, store, submission
+from . import flood, limits, queue, sanitize, status, store, submission
 from .client_ip import client_ip
 from .cors import cors
 from .db import get_engine
@@ -134,6 +134,33 @@ def thread(post_id: str) -> ResponseReturnValue:
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)
+
+
+MAX_COUNTED_POSTS = 100
+
+
+@bp.get("/comment-counts")
+def comment_counts() -> ResponseReturnValue:
+    """Approved comments per post, for a site's index page ("3 comments"), as Isso's and Remark42's counts."""
+    post_ids = list(dict.fromkeys(request.args.getlist("post_id")))
+    if problem := counts_error(post_ids):
+        return jsonify(errors={"post_id": problem}), 422
+    with get_engine().connect() as conn:
+        counts = store.approved_counts(conn, post_ids)
+    response = jsonify(counts=counts)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def counts_error(post_ids: list[str]) -> str | None:
+    if not post_ids:
+        return "Give at least one post_id."
+    if len(post_ids) > MAX_COUNTED_POSTS:
+        return f"Give at most {MAX_COUNTED_POSTS} post ids at once."
+    if any(len(post_id) > limits.POST_ID or submission.CONTROL.search(post_id) for post_id in post_ids):
+        return f"A post id is at most {limits.POST_ID} characters, without control characters."
+    return None
 
 
 @bp.get("/allowed-tags")

@@ -271,6 +271,14 @@ def approved_thread(conn: Connection, post_id: str) -> list[dict[str, Any]]:
     return thread_order(rows)
 
 
+def approved_counts(conn: Connection, post_ids: Sequence[str]) -> dict[str, int]:
+    """The number of approved comments of each post, zero included, in the order asked."""
+    query = (select(comments.c.post_id, func.count()).where(comments.c.post_id.in_(post_ids),
+             comments.c.status == status.APPROVED).group_by(comments.c.post_id))
+    found = {post_id: int(count) for post_id, count in conn.execute(query)}
+    return {post_id: found.get(post_id, 0) for post_id in post_ids}
+
+
 def thread_order(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Order rows depth-first by parent, keeping time order among siblings; adds `depth`."""
     rows = list(rows)

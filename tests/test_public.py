@@ -244,6 +244,35 @@ def test_thread_shows_approved_public_fields_in_thread_order_with_etag(app: Flas
     assert client.get("/posts/secure-communities/comments", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_comment_counts_give_each_post_its_approved_comments(any_app: Flask) -> None:
+    client = any_app.test_client()
+    for post, approved in (("letter", 3), ("other", 1)):
+        for n in range(approved + 1):  # one more, left pending
+            comment_id = post_json(client, valid(post_id=post, comment=f"{post} {n}")).get_json()["id"]
+            if n < approved:
+                with any_app.app_context(), get_engine().begin() as conn:
+                    store.transition(conn, comment_id, status.APPROVED, "moderator:test")
+    response = client.get("/comment-counts?post_id=other&post_id=unknown&post_id=letter&post_id=other",
+                          headers={"Origin": "https://blog.example"})
+    assert response.status_code == 200
+    assert list(response.get_json()["counts"].items()) == [("other", 1), ("unknown", 0), ("letter", 3)]
+    assert response.headers["Access-Control-Allow-Origin"] == "https://blog.example"
+    again = client.get("/comment-counts?post_id=other&post_id=unknown&post_id=letter",
+                       headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("query, sentence", [
+    ("", "Give at least one post_id."),
+    ("&".join(f"post_id=p{n}" for n in range(101)), "Give at most 100 post ids at once."),
+    ("post_id=" + "p" * 201, "A post id is at most 200 characters, without control characters."),
+    ("post_id=a%00b", "A post id is at most 200 characters, without control characters."),
+])
+def test_comment_counts_refuse_bad_post_ids(any_app: Flask, query: str, sentence: str) -> None:
+    response = any_app.test_client().get(f"/comment-counts?{query}")
+    assert response.status_code == 422 and response.get_json() == {"errors": {"post_id": sentence}}
+
+
 def test_allowed_tags_are_served(client: FlaskClient) -> None:
     body = client.get("/allowed-tags").get_json()
     assert body["tags"]["a"] == ["href", "title"] and body["tags"]["b"] == []
