@@ -1,7 +1,8 @@
 # One image for the web process and the workers: `comments serve` or `comments worker`.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    COMMENTS_INSTANCE_PATH=/app/instance
 WORKDIR /app
 
 COPY pyproject.toml README.md ./

@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: install run test lint bench chaos fuzz clean
+.PHONY: install run test lint bench chaos fuzz image-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install
 ## chaos: load, Redis down, a worker killed mid-job, the database down, jobs delivered twice (docs/benchmarks.md)
 chaos: install
 	$(PY) -m chaos
+
+## image-check: build the Docker image, run migrations, web and worker from it, decide one comment (needs Docker)
+image-check:
+	scripts/image-check
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -16,8 +16,9 @@ PUBLIC_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancest
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then `test_config`; validated before anything starts."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings.from_environment())
+    environment = settings.from_environment()
+    app = Flask(__name__, instance_relative_config=True, instance_path=environment.get("INSTANCE_PATH"))
+    app.config.from_mapping(environment)
     if test_config is not None:
         app.config.from_mapping(test_config)
     settings.finish(app.config, app.instance_path)

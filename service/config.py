@@ -131,6 +131,12 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _absolute_path(value: str) -> str:
+    if not os.path.isabs(value):
+        raise ValueError("must be an absolute path")
+    return value
+
+
 def _url(value: str) -> str:
     if "://" not in value:
         raise ValueError("must be a URL")
@@ -176,6 +182,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Classifier probability from which it holds a comment on its own."),
     Setting("COMMENTS_CLASSIFIER_SPAM", "CLASSIFIER_SPAM", "0.87", _float_between(0, 1),
             "Classifier probability from which it files a comment as spam on its own."),
+    Setting("COMMENTS_INSTANCE_PATH", "INSTANCE_PATH", None, _absolute_path,
+            "Folder of the default SQLite database and model file; default `instance/` in a checkout"
+            " (Flask's `<prefix>/var/service-instance` for an installed package; the image sets `/app/instance`)."),
     Setting("COMMENTS_MODEL_PATH", "MODEL_PATH", None, _text,
             "The classifier's model file, shared by all workers; default `instance/classifier.joblib`."),
     Setting("COMMENTS_AKISMET_KEY", "AKISMET_KEY", None, _text, "Akismet API key; Akismet is off without it."),

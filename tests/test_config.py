@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,15 @@ def test_readme_table_is_the_generated_one() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     between = readme.split("<!-- config-table -->\n", 1)[1].split("<!-- /config-table -->", 1)[0]
     assert between.strip() == reference_table(), "regenerate the README table from service.config.reference_table()"
+
+
+def test_the_instance_folder_is_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="COMMENTS_INSTANCE_PATH='instance' is invalid: must be an absolute path"):
+        from_environment({"COMMENTS_INSTANCE_PATH": "instance"})
+    monkeypatch.setenv("COMMENTS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("COMMENTS_MODEL_PATH", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.instance_path == str(tmp_path)
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'comments.sqlite3'}"
+    assert app.config["MODEL_PATH"] == str(tmp_path / "classifier.joblib")

@@ -73,12 +73,15 @@ def test_the_installed_package_migrates_and_serves_outside_the_source_tree(
     target = tmp_path / "site-packages"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
-    env = {**os.environ, "PYTHONPATH": str(target), "DATABASE_URL": f"sqlite:///{tmp_path / 'comments.db'}",
-           "REDIS_URL": redis_url, "COMMENTS_SECRET_KEY": "packaging-test-" + "k" * 32,
-           "COMMENTS_LOG_LEVEL": "WARNING"}
+    # As in the image: no database URL, the instance folder named (an installed package's default,
+    # <prefix>/var/service-instance, is not writable by the image's user).
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "COMMENTS_MODEL_PATH")}
+    env |= {"PYTHONPATH": str(target), "COMMENTS_INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_url,
+            "COMMENTS_SECRET_KEY": "packaging-test-" + "k" * 32, "COMMENTS_LOG_LEVEL": "WARNING"}
     upgrade = subprocess.run([sys.executable, "-m", "service", "db", "upgrade"], cwd=tmp_path, env=env,
                              capture_output=True, text=True)
     assert upgrade.returncode == 0, upgrade.stderr
+    assert (tmp_path / "instance" / "comments.sqlite3").is_file()
     smoke = subprocess.run([sys.executable, "-c", SMOKE, str(target)], cwd=tmp_path, env=env,
                            capture_output=True, text=True)
     assert smoke.returncode == 0 and smoke.stdout.strip() == "ok", smoke.stderr
