@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -162,7 +163,43 @@ def recheck(comment_id: int | None, state: str | None) -> None:
     click.echo(f"{len(reopened)} comments sent for a recheck ({queued} new jobs).")
 
 
+privacy_group = AppGroup("privacy", help="A commenter's personal data, found by email (GDPR requests).")
+
+
+@privacy_group.command("export")
+@click.argument("email")
+def privacy_export(email: str) -> None:
+    """Print, as JSON, every comment stored under EMAIL with what is kept about its author."""
+    from . import privacy
+    from .db import get_engine
+
+    with get_engine().connect() as conn:
+        click.echo(json.dumps(privacy.personal_data(conn, email), indent=2, ensure_ascii=False))
+
+
+@privacy_group.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_erase(email: str, yes: bool) -> None:
+    """Anonymise every comment stored under EMAIL: name, email, website, address, user agent and referrer go."""
+    from . import privacy
+    from .db import get_engine
+
+    with get_engine().connect() as conn:
+        count = len(privacy.personal_data(conn, email)["comments"])
+    if not count:
+        click.echo(f"No comments are stored under {email}.")
+        return
+    if not yes:
+        click.confirm(f"Anonymise {count} comments stored under {email}?", abort=True)
+    with get_engine().begin() as conn:
+        erased = privacy.erase(conn, email)
+    logger.info("personal data erased from %d comments on request", len(erased))
+    click.echo(f"Anonymised {len(erased)} comments: their text stays, shown as by {privacy.ANONYMOUS!r}.")
+
+
 cli.add_command(db_group)
+cli.add_command(privacy_group)
 cli.add_command(user_group)
 cli.add_command(token_group)
 cli.add_command(purge)

@@ -1,0 +1,45 @@
+"""A commenter's personal data on request: all of it exported, or erased, found by their email.
+
+As WordPress's personal data tools do for comments: erasing keeps each comment's text (it may be
+part of a published discussion) and removes who wrote it and from where: name, email, website,
+address, user agent and referrer, and the spam marks and link domains derived from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from . import store
+from .schema import comment_domains, comments, spam_marks
+
+ANONYMOUS = "Anonymous"
+EXPORTED = ("id", "post_id", "parent_id", "status", "created_at", "author", "email", "url", "ip", "user_agent",
+            "referrer", "original", "content")
+
+
+def _by_email(email: str) -> Any:
+    return func.lower(comments.c.email) == email.strip().lower()
+
+
+def personal_data(conn: Connection, email: str) -> dict[str, Any]:
+    """Every comment stored under this email (any status, trash included) with what we keep about its author."""
+    query = select(*(comments.c[name] for name in EXPORTED)).where(_by_email(email)).order_by(comments.c.id)
+    rows = [{**row, "created_at": row["created_at"].isoformat()} for row in conn.execute(query).mappings()]
+    return {"email": email.strip(), "exported_at": store.utcnow().isoformat(), "comments": rows}
+
+
+def erase(conn: Connection, email: str) -> list[int]:
+    """Anonymise every comment stored under this email; returns their ids. The text stays."""
+    ids = list(conn.execute(select(comments.c.id, comments.c.content).where(_by_email(email))).all())
+    if not ids:
+        return []
+    chosen = [comment_id for comment_id, _ in ids]
+    conn.execute(update(comments).where(comments.c.id.in_(chosen)).values(
+        author=ANONYMOUS, email="", url=None, ip=None, user_agent=None, referrer=None, updated_at=store.utcnow()))
+    conn.execute(delete(spam_marks).where(spam_marks.c.comment_id.in_(chosen)))
+    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id.in_(chosen)))
+    for comment_id, content in ids:  # the domains the text links to stay; the author's website goes
+        store.write_domains(conn, comment_id, content, None)
+    return chosen
