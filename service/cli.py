@@ -17,6 +17,7 @@ from werkzeug.serving import run_simple
 from workers.cli import evaluate_command, train_command
 
 from .admin.cli import purge, token_group, user_group
+from .wordpress_import import POST_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,41 @@ def recheck(comment_id: int | None, state: str | None) -> None:
     click.echo(f"{len(reopened)} comments sent for a recheck ({queued} new jobs).")
 
 
+import_group = AppGroup("import", help="Comments from another system.")
+
+
+@import_group.command("wordpress")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--post-id", "post_key", type=click.Choice(POST_KEYS), default="id", show_default=True,
+              help="What becomes the post id: WordPress's post number (what its comment form posts), slug or address.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything, store nothing.")
+def import_wordpress(path: str, post_key: str, dry_run: bool) -> None:
+    """Import the comments of a WordPress export file (Tools > Export), statuses and threads included."""
+    from xml.etree.ElementTree import ParseError
+
+    from . import wordpress_import
+    from .db import get_engine
+
+    with get_engine().connect() as conn:
+        try:
+            report = wordpress_import.import_file(conn, path, current_app.config["SANITIZER"], post_key)
+        except ParseError as error:
+            raise click.ClickException(f"{path} is not a WordPress export file: {error}.") from None
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(report.imported.items())) or "none"
+    click.echo(f"{'Would import' if dry_run else 'Imported'} {report.imported.total()} comments on "
+               f"{len(report.posts)} posts ({counts}).")
+    if report.skipped:
+        click.echo("Skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items())) + ".")
+    for line in report.problems[:20]:
+        click.echo(f"  {line}")
+    if len(report.problems) > 20:
+        click.echo(f"  … and {len(report.problems) - 20} more.")
+
+
 privacy_group = AppGroup("privacy", help="A commenter's personal data, found by email (GDPR requests).")
 
 
@@ -199,6 +235,7 @@ def privacy_erase(email: str, yes: bool) -> None:
 
 
 cli.add_command(db_group)
+cli.add_command(import_group)
 cli.add_command(privacy_group)
 cli.add_command(user_group)
 cli.add_command(token_group)

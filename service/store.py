@@ -29,16 +29,17 @@ MODERATOR = "moderator:"
 INSERT_COMMENT = insert(comments).returning(comments.c.id)
 INSERT_CHANGE = insert(status_changes)
 INSERT_DOMAIN = insert(comment_domains)
-DUPLICATE = (
+SAME_TEXT = (
     select(comments.c.id)
     .where(
         comments.c.content_hash == bindparam("content_hash"),
         comments.c.post_id == bindparam("post_id"),
         or_(comments.c.author == bindparam("author"), comments.c.email == bindparam("email")),
-        comments.c.status != status.TRASH,
     )
     .limit(1)
 )
+"""The same text from the same author or email on the same post: the import's test of "already stored"."""
+DUPLICATE = SAME_TEXT.where(comments.c.status != status.TRASH)
 GET_COMMENT = select(comments).where(comments.c.id == bindparam("id"))
 SET_VERDICT = (
     update(comments)
@@ -71,20 +72,24 @@ def record_change(
                                  "actor": actor, "reason": reason, "created_at": utcnow()})
 
 
-def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason: str | None = None) -> int:
-    """Store a new comment in `state` and record how it arrived; returns its id."""
+def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason: str | None = None,
+                   actor: str = INTAKE) -> int:
+    """Store a new comment in `state` and record how it arrived; returns its id.
+
+    `values` may carry its own `created_at` (an imported comment keeps its date).
+    """
     now = utcnow()
     row = {
         "reasons": [],
         "signals": {},
+        "created_at": now,
         **values,
         "status": state,
         "content_hash": content_hash(values["original"]),
-        "created_at": now,
         "updated_at": now,
     }
     comment_id = int(conn.execute(INSERT_COMMENT, row).scalar_one())
-    record_change(conn, comment_id, None, state, INTAKE, reason)
+    record_change(conn, comment_id, None, state, actor, reason)
     write_domains(conn, comment_id, row["content"], row.get("url"))
     return comment_id
 
