@@ -32,14 +32,14 @@ def personal_data(conn: Connection, email: str) -> dict[str, Any]:
 
 def erase(conn: Connection, email: str) -> list[int]:
     """Anonymise every comment stored under this email; returns their ids. The text stays."""
-    ids = list(conn.execute(select(comments.c.id, comments.c.content).where(_by_email(email))).all())
-    if not ids:
+    rows = conn.execute(select(comments.c.id, comments.c.content).where(_by_email(email))).all()
+    if not rows:
         return []
-    chosen = [comment_id for comment_id, _ in ids]
+    chosen = [comment_id for comment_id, _ in rows]
     conn.execute(update(comments).where(comments.c.id.in_(chosen)).values(
         author=ANONYMOUS, email="", url=None, ip=None, user_agent=None, referrer=None, updated_at=store.utcnow()))
     conn.execute(delete(spam_marks).where(spam_marks.c.comment_id.in_(chosen)))
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id.in_(chosen)))
-    for comment_id, content in ids:  # the domains the text links to stay; the author's website goes
+    for comment_id, content in rows:  # the domains the text links to stay; the author's website goes
         store.write_domains(conn, comment_id, content, None)
     return chosen
