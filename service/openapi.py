@@ -213,6 +213,24 @@ ADMIN_PATHS: dict[str, Any] = {
                                                                 "results": {"type": "array",
                                                                             "items": {"type": "object"}}}}),
             "422": answer("Bad action or ids.", FIELD_ERRORS)}})},
+    "/admin/api/privacy": {"get": secured({
+        "summary": "A commenter's personal data: every comment stored under an email",
+        "parameters": [{"name": "email", "in": "query", "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": limits.EMAIL}}],
+        "responses": {"200": answer("The comments, with all that is kept about their author.", {
+            "type": "object", "required": ["email", "exported_at", "comments"], "properties": {
+                "email": {"type": "string"}, "exported_at": {"type": "string", "format": "date-time"},
+                "comments": {"type": "array", "items": {"type": "object"}}}}),
+                      "422": answer("No email, or not one that could be stored.", FIELD_ERRORS)}})},
+    "/admin/api/privacy/erase": {"post": secured({
+        "summary": "Anonymise every comment stored under an email; the texts stay",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["email"],
+            "properties": {"email": {"type": "string", "minLength": 1, "maxLength": limits.EMAIL}}}}}},
+        "responses": {"200": answer("The ids of the comments anonymised.", {
+            "type": "object", "required": ["email", "erased"], "properties": {
+                "email": {"type": "string"}, "erased": {"type": "array", "items": {"type": "integer"}}}}),
+                      "422": answer("No email, or not one that could be stored.", FIELD_ERRORS)}})},
     "/admin/api/stats": {"get": secured({
         "summary": "Counts per status and comments per day",
         "responses": {"200": answer("The figures.", {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from service import status, store
 from service.db import get_engine
 from service.schema import comment_domains, spam_marks
 
+from .conftest import Admin
 from .test_cli import run
 from .test_worker import comment, submit
 
@@ -79,3 +81,27 @@ def test_erase_of_an_unknown_email_changes_nothing(app: Flask) -> None:
     seed(app)
     result = run(app, "privacy", "erase", "nobody@example.org", "--yes")
     assert result.exit_code == 0 and result.output == "No comments are stored under nobody@example.org.\n"
+
+
+def test_the_api_exports_and_erases_for_a_moderator(any_app: Flask) -> None:
+    ada, bob = seed(any_app)
+    admin = Admin(any_app)
+    exported = admin.api("GET", "/privacy?email=ADA@example.org").get_json()
+    assert [c["id"] for c in exported["comments"]] == ada and exported["comments"][0]["ip"] == "127.0.0.1"
+    erased = admin.api("POST", "/privacy/erase", json={"email": " ada@example.org "})
+    assert erased.status_code == 200 and erased.get_json() == {"email": "ada@example.org", "erased": ada}
+    assert comment(any_app, ada[1])["author"] == "Anonymous" and comment(any_app, bob)["author"] == "Bob"
+    assert admin.api("GET", "/privacy?email=ada@example.org").get_json()["comments"] == []
+
+
+@pytest.mark.parametrize("body", [None, {}, {"email": ""}, {"email": 7}, {"email": "a@\u0000b"},
+                                  {"email": "a" * 101}])
+def test_the_api_refuses_a_missing_or_impossible_email(app: Flask, body: Any) -> None:
+    answer = Admin(app).api("POST", "/privacy/erase", json=body)
+    assert answer.status_code == 422 and set(answer.get_json()["errors"]) == {"email"}
+
+
+def test_the_privacy_api_needs_a_token(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/admin/api/privacy?email=ada@example.org").status_code == 401
+    assert client.post("/admin/api/privacy/erase", json={"email": "ada@example.org"}).status_code == 401
