@@ -11,12 +11,22 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from . import store
+from . import limits, store
 from .schema import comment_domains, comments, spam_marks
+from .submission import CONTROL
 
 ANONYMOUS = "Anonymous"
 EXPORTED = ("id", "post_id", "parent_id", "status", "created_at", "author", "email", "url", "ip", "user_agent",
             "referrer", "original", "content")
+
+
+def email_error(email: object) -> str | None:
+    """Why this cannot be an email we store (old imports need not be valid addresses), or None."""
+    if not isinstance(email, str) or not email.strip():
+        return "Email is required."
+    if len(email.strip()) > limits.EMAIL or CONTROL.search(email):
+        return f"Email is at most {limits.EMAIL} characters, without control characters."
+    return None
 
 
 def _by_email(email: str) -> Any:

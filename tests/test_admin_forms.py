@@ -154,6 +154,27 @@ def test_settings_change_the_lists_and_the_policy(app: Flask, moderator: Moderat
         assert settings.policy(conn, "auto") == "first-time"
 
 
+def test_personal_data_found_downloaded_and_erased_by_plain_form(app: Flask, moderator: Moderator) -> None:
+    first, second = held(app), held(app, "Another one", email="ADA@example.org")
+    other = held(app, "Not hers", author="Bob", email="bob@example.org", ip="198.51.100.9")
+    page = moderator.page("/admin/privacy?email=ada@example.org")
+    assert "2 comments stored under ada@example.org" in page and "203.0.113.5" in page
+    assert "198.51.100.9" not in page
+    download = moderator.client.get("/admin/privacy/export?email=ada@example.org")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="personal-data.json"'
+    assert [c["id"] for c in download.get_json()["comments"]] == [first, second]
+    erased = moderator.post("/admin/privacy/erase", email="ada@example.org")
+    assert erased.status_code == 302 and erased.headers["Location"] == "/admin/privacy"
+    assert "Anonymised 2 comments" in moderator.page("/admin/privacy")
+    with app.app_context(), get_engine().connect() as conn:
+        rows = {i: store.get_comment(conn, i) for i in (first, second, other)}
+    assert [(r["author"], r["email"], r["ip"]) for r in (rows[first], rows[second])] == [("Anonymous", "", None)] * 2
+    assert rows[other]["author"] == "Bob"  # type: ignore[index]
+    assert "No comments are stored under ada@example.org." in moderator.page("/admin/privacy?email=ada@example.org")
+    assert "control characters" in moderator.page("/admin/privacy?email=a%00b")
+    assert moderator.client.get("/admin/privacy/export?email=").status_code == 404
+
+
 @pytest.mark.parametrize("path", ["/admin/?page=%C2%B2", "/admin/?per_page=99999999999999999999999",
                                   "/admin/?q=%00&author=%00&ip=%00&post_id=%00&email=%00", "/admin/?status=nope"])
 def test_odd_query_arguments_answer_a_page(any_app: Flask, path: str) -> None:

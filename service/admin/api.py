@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import limits, moderation, privacy
+from .. import moderation, privacy
 from ..db import get_engine
-from ..submission import CONTROL, MAX_ID
+from ..submission import MAX_ID
 from . import decisions, queries
 from .auth import require_token
 
@@ -99,7 +99,7 @@ def stats() -> ResponseReturnValue:
 def privacy_export() -> ResponseReturnValue:
     """Every comment stored under `?email=`, with all that is kept about its author (a GDPR access request)."""
     email = request.args.get("email", "")
-    if problem := email_error(email):
+    if problem := privacy.email_error(email):
         return unprocessable({"email": problem})
     with get_engine().connect() as conn:
         return jsonify(privacy.personal_data(conn, email))
@@ -110,19 +110,10 @@ def privacy_erase() -> ResponseReturnValue:
     """`{"email": …}`: anonymise every comment stored under it (a GDPR erasure request); the texts stay."""
     body: Any = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    if problem := email_error(email):
+    if problem := privacy.email_error(email):
         return unprocessable({"email": problem})
     assert isinstance(email, str)
     with get_engine().begin() as conn:
         erased = privacy.erase(conn, email)
     logger.info("moderator %s erased the personal data of %d comments", g.moderator, len(erased))
     return jsonify(email=email.strip(), erased=erased)
-
-
-def email_error(email: object) -> str | None:
-    """Any text that could be a stored email (old imports may not be valid addresses); None when fine."""
-    if not isinstance(email, str) or not email.strip():
-        return "Email is required."
-    if len(email.strip()) > limits.EMAIL or CONTROL.search(email):
-        return f"Email is at most {limits.EMAIL} characters, without control characters."
-    return None

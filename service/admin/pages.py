@@ -19,7 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from .. import moderation, status, word_lists
+from .. import moderation, privacy, status, word_lists
 from ..db import get_engine
 from . import accounts, decisions, queries, settings
 from .auth import csrf_token, login_failed, login_wait, require_session
@@ -203,6 +203,42 @@ def change_settings(form: Any) -> None:
                     flash(f"The {name} list: {len(added)} added, {len(removed)} removed.")
     except ValueError as error:
         flash(f"Nothing was changed: {error}.")
+
+
+@bp.get("/privacy")
+def privacy_page() -> ResponseReturnValue:
+    """A commenter's personal data: their comments found by email, to download or to anonymise."""
+    email = request.args.get("email", "")
+    problem = privacy.email_error(email) if email else None
+    found = None
+    if email and not problem:
+        with get_engine().connect() as conn:
+            found = privacy.personal_data(conn, email)
+    return render_template("admin/privacy.html", email=email, problem=problem, found=found)
+
+
+@bp.get("/privacy/export")
+def privacy_download() -> ResponseReturnValue:
+    email = request.args.get("email", "")
+    if privacy.email_error(email):
+        abort(404)
+    with get_engine().connect() as conn:
+        response = jsonify(privacy.personal_data(conn, email))
+    response.headers["Content-Disposition"] = 'attachment; filename="personal-data.json"'
+    return response
+
+
+@bp.post("/privacy/erase")
+def privacy_erase() -> ResponseReturnValue:
+    email = request.form.get("email", "")
+    if problem := privacy.email_error(email):
+        flash(problem)
+        return redirect(url_for(".privacy_page"))
+    with get_engine().begin() as conn:
+        erased = privacy.erase(conn, email)
+    current_app.logger.info("moderator %s erased the personal data of %d comments", g.moderator, len(erased))
+    flash(f"Anonymised {len(erased)} comments: their text stays, shown as by {privacy.ANONYMOUS!r}.")
+    return redirect(url_for(".privacy_page"))
 
 
 @bp.app_template_filter("local_time")
