@@ -209,6 +209,8 @@ def privacy_export(email: str) -> None:
     from . import privacy
     from .db import get_engine
 
+    if problem := privacy.email_error(email):
+        raise click.BadParameter(problem, param_hint="EMAIL")
     with get_engine().connect() as conn:
         click.echo(json.dumps(privacy.personal_data(conn, email), indent=2, ensure_ascii=False))
 
@@ -221,6 +223,8 @@ def privacy_erase(email: str, yes: bool) -> None:
     from . import privacy
     from .db import get_engine
 
+    if problem := privacy.email_error(email):
+        raise click.BadParameter(problem, param_hint="EMAIL")
     with get_engine().connect() as conn:
         count = len(privacy.personal_data(conn, email)["comments"])
     if not count:

@@ -36,7 +36,8 @@ def _by_email(email: str) -> Any:
 def personal_data(conn: Connection, email: str) -> dict[str, Any]:
     """Every comment stored under this email (any status, trash included) with what we keep about its author."""
     query = select(*(comments.c[name] for name in EXPORTED)).where(_by_email(email)).order_by(comments.c.id)
-    rows = [{**row, "created_at": row["created_at"].isoformat()} for row in conn.execute(query).mappings()]
+    rows = [{**row, "created_at": store.as_utc(row["created_at"]).isoformat()}
+            for row in conn.execute(query).mappings()]
     return {"email": email.strip(), "exported_at": store.utcnow().isoformat(), "comments": rows}
 
 

@@ -77,10 +77,14 @@ def test_erase_anonymises_the_author_and_keeps_the_text(any_app: Flask) -> None:
     assert json.loads(run(any_app, "privacy", "export", "ada@example.org").output)["comments"] == []
 
 
-def test_erase_of_an_unknown_email_changes_nothing(app: Flask) -> None:
+def test_erase_of_an_unknown_or_empty_email_changes_nothing(app: Flask) -> None:
     seed(app)
     result = run(app, "privacy", "erase", "nobody@example.org", "--yes")
     assert result.exit_code == 0 and result.output == "No comments are stored under nobody@example.org.\n"
+    run(app, "privacy", "erase", "ada@example.org", "--yes")
+    for command in ("erase", "export"):  # "" would name every comment erased before
+        refused = run(app, "privacy", command, " ", "--yes") if command == "erase" else run(app, "privacy", command, "")
+        assert refused.exit_code == 2 and "Email is required." in refused.output
 
 
 def test_the_api_exports_and_erases_for_a_moderator(any_app: Flask) -> None:
