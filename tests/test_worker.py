@@ -233,6 +233,22 @@ def test_worker_renews_its_key_only_when_that_adds_life(app: Flask, redis_client
         worker.register_death()
 
 
+def test_maintenance_registers_the_worker_again_after_redis_lost_it(app: Flask, redis_client: redis.Redis) -> None:
+    from rq import Worker
+
+    from workers import worker as worker_module
+
+    worker = worker_module.make_worker(app)
+    worker.register_birth()
+    try:
+        redis_client.flushdb()  # as a Redis restarted without persistence
+        worker.run_maintenance_tasks()
+        assert redis_client.exists(worker.key) and redis_client.ttl(worker.key) > 0
+        assert [w.name for w in Worker.all(connection=redis_client)] == [worker.name]
+    finally:
+        worker.register_death()
+
+
 def test_worker_notices_rq_suspend_within_a_second(app: Flask, redis_client: redis.Redis,
                                                     clock: list[float]) -> None:
     from rq.exceptions import StopRequested

@@ -76,6 +76,11 @@ class SweepingWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        if not self.connection.exists(self.key):
+            # Redis restarted empty: the throttled heartbeat would leave the worker out of `rq info` and of
+            # RQ's registry of workers for up to a minute and a half; register it again now.
+            self.register_birth()
+            self._key_expires = 0.0
         with self.app.app_context():
             count = queue.sweep(get_engine(), self.queues[0], self.app.config["JOB_TIMEOUT"])
             if count:
