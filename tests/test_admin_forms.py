@@ -159,6 +159,7 @@ def test_personal_data_found_downloaded_and_erased_by_plain_form(app: Flask, mod
     other = held(app, "Not hers", author="Bob", email="bob@example.org", ip="198.51.100.9")
     page = moderator.page("/admin/privacy?email=ada@example.org")
     assert "2 comments stored under ada@example.org" in page and "203.0.113.5" in page
+    assert "Anonymise these 2 comments" in page
     assert "198.51.100.9" not in page
     download = moderator.client.get("/admin/privacy/export?email=ada@example.org")
     assert download.headers["Content-Disposition"] == 'attachment; filename="personal-data.json"'
