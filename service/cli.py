@@ -77,17 +77,28 @@ def worker(burst: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def dev(host: str, port: int) -> None:
     """Migrations, a worker and the web server in one command, for local use."""
-    from .db import upgrade
+    from .admin import accounts
+    from .db import get_engine, upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
     worker_process = subprocess.Popen([sys.executable, "-m", "service", "worker"])
     click.echo(f"Worker started (pid {worker_process.pid}); web on http://{host}:{port}/")
+    with get_engine().connect() as conn:
+        if not accounts.any_moderator(conn):
+            click.echo(f"The review queue is at http://{host}:{port}/admin; no moderator exists yet: in another "
+                       "terminal, export COMMENTS_SECRET_KEY (make run keeps it in instance/secret_key), then "
+                       f"{command_name()} user add NAME")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the worker is stopped with us
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
     finally:
         worker_process.terminate()
         worker_process.wait(timeout=30)
+
+
+def command_name() -> str:
+    """How this command was started, to repeat in advice: `.venv/bin/comments` or `python -m service`."""
+    return "python -m service" if sys.argv[0].endswith(".py") else sys.argv[0]
 
 
 @cli.group("lists")

@@ -111,3 +111,47 @@ def test_user_and_token_commands(app: Any) -> None:
 def test_purge_command(app: Any) -> None:
     result = run(app, "purge", "--days", "15")
     assert result.exit_code == 0 and result.output == "Purged 0 spam and 0 trash comments older than 15 days.\n"
+
+
+def test_dev_runs_migrations_web_and_worker_and_says_how_to_add_a_moderator(tmp_path: Path, redis_url: str,
+                                                                            model_path: str) -> None:
+    import json
+    import signal
+    import urllib.request
+
+    from .conftest import free_port, wait_for
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}", "REDIS_URL": redis_url,
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_MODEL_PATH": model_path,
+           "COMMENTS_FLOOD_SECONDS": "0"}
+    log = tmp_path / "dev.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "service", "dev", "--port", str(port)], env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+
+    def answers(path: str, data: bytes | None = None) -> Any:
+        request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            return None
+
+    try:
+        wait_for(lambda: answers("/readyz"), timeout=60)
+        advice = wait_for(lambda: [line for line in log.read_text().splitlines() if "no moderator exists" in line])
+        assert f"{base}/admin" in advice[0] and "python -m service user add NAME" in advice[0]
+        body = {"author": "Ada", "email": "ada@example.org", "comment": "A plain thought.", "post_id": "dev"}
+        assert answers("/comments", json.dumps(body).encode())["status"] == "pending"
+        wait_for(lambda: (answers("/comment-counts?post_id=dev") or {}).get("counts", {}).get("dev"), timeout=60)
+        worker_pid = int(log.read_text().split("Worker started (pid ")[1].split(")")[0])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    try:
+        os.kill(worker_pid, 0)
+        raise AssertionError("the worker outlived `comments dev`")
+    except ProcessLookupError:
+        pass

@@ -35,6 +35,10 @@ def add(conn: Connection, name: str, password: str) -> None:
         raise ValueError(f"a moderator named {name!r} exists already") from None
 
 
+def any_moderator(conn: Connection) -> bool:
+    return conn.execute(select(moderators.c.id).limit(1)).first() is not None
+
+
 def remove(conn: Connection, name: str) -> bool:
     return bool(conn.execute(delete(moderators).where(moderators.c.name == name)).rowcount)
 
