@@ -156,6 +156,7 @@ def test_an_unreachable_mail_server_is_retried_with_back_off(app_factory: Any, r
     assert comment(app, comment_id)["status"] == status.HELD
     job = Job.fetch(f"notify-{comment_id}", connection=redis_client, serializer=JSONSerializer)
     assert job.get_status() == JobStatus.SCHEDULED and job.retries_left == queue.RETRY.max - 1
+    assert all(int(redis_client.get(key) or 0) == 0 for key in redis_client.keys("comments:notify-count:*"))
 
 
 def test_notifications_pause_past_the_hourly_cap(app_factory: Any, smtp: tuple[Inbox, int], work: Any,

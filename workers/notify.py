@@ -58,11 +58,15 @@ def notify_held(comment_id: int) -> str:
         return "already decided"
     job = get_current_job()
     assert job is not None, "runs as an RQ job"
-    sent = _count_this_hour(job.connection)
+    counter, sent = _count_this_hour(job.connection)
     if sent > MAX_PER_HOUR + 1:
         return "paused"
     message = _paused(config) if sent == MAX_PER_HOUR + 1 else held_message(dict(comment), config)
-    send(config, message)
+    try:
+        send(config, message)
+    except Exception:
+        job.connection.decr(counter)  # the retry counts it again
+        raise
     logger.info("moderators notified of comment %s%s", comment_id, "" if sent <= MAX_PER_HOUR else " (paused)")
     return "sent"
 
@@ -73,13 +77,14 @@ def on_failure(job: Any, connection: Any, exc_type: type, exc_value: BaseExcepti
         logger.error("no notification for held comment %s: %s: %s", job.args[0], exc_type.__name__, exc_value)
 
 
-def _count_this_hour(connection: redis.Redis) -> int:
+def _count_this_hour(connection: redis.Redis) -> tuple[str, int]:
+    """This hour's counter and the number of emails it now holds, this one included."""
     key = COUNTER.format(hour=int(time.time() // 3600))
     with connection.pipeline() as pipe:
         pipe.incr(key)
         pipe.expire(key, 3600)
         count, _ = pipe.execute()
-    return int(count)
+    return key, int(count)
 
 
 def _line(value: Any) -> str:
