@@ -40,6 +40,8 @@ class Decision:
     to_status: str
     suspected: bool = False
     """The classifier counted against the comment when it was checked (its finding scored above 0)."""
+    approved_before: bool = False
+    """A moderator had approved it before (approve, unapprove, approve teaches once)."""
 
 
 def actor(moderator: str) -> str:
@@ -72,8 +74,18 @@ def move(conn: Connection, comment_id: int, to_status: str | None, moderator: st
         return None
     if to_status is None:
         to_status = restore_target(conn, comment_id) if row.status in (status.TRASH, status.SPAM) else row.status
+    suspected = classifier_suspected(row.reasons)
+    again = suspected and row.status == status.HELD and to_status == status.APPROVED and approved_by_moderator(
+        conn, comment_id)
     store.transition(conn, comment_id, to_status, actor(moderator), why)
-    return Decision(comment_id, action, row.status, to_status, classifier_suspected(row.reasons))
+    return Decision(comment_id, action, row.status, to_status, suspected, again)
+
+
+def approved_by_moderator(conn: Connection, comment_id: int) -> bool:
+    query = select(status_changes.c.id).where(
+        status_changes.c.comment_id == comment_id, status_changes.c.to_status == status.APPROVED,
+        status_changes.c.actor.startswith(store.MODERATOR, autoescape=True)).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def classifier_suspected(reasons: list[dict[str, Any]] | None) -> bool:
@@ -93,15 +105,17 @@ def lesson(decision: Decision) -> bool | None:
 
     Marking spam teaches spam. Not spam is taught by "not spam", by any move out of spam to approved
     or held (WordPress's "unspam", which also puts a comment back where it was; an undone spam mark
-    is one), and by approving a held comment that the classifier had counted against: that is where
-    the bundled model's mistakes on a new site's comments end up. Other moves (approving a comment
-    held by a word list or the policy, trash, restore from trash) say nothing about the words.
+    is one), and by approving a held comment that the classifier had counted against, the first time a
+    moderator approves it: that is where the bundled model's mistakes on a new site's comments end up.
+    Other moves (approving a comment held by a word list or the policy, approving it again, trash,
+    restore from trash) say nothing about the words.
     """
     if decision.to_status == status.SPAM and decision.from_status != status.SPAM:
         return True
     if decision.action == "ham" or (decision.from_status == status.SPAM and decision.to_status in UNSPAM):
         return False
-    if decision.from_status == status.HELD and decision.to_status == status.APPROVED and decision.suspected:
+    if (decision.from_status == status.HELD and decision.to_status == status.APPROVED and decision.suspected
+            and not decision.approved_before):
         return False
     return None
 

@@ -156,6 +156,14 @@ def test_approving_a_held_comment_teaches_not_spam_only_if_the_classifier_suspec
     assert lessons(redis_client) == ([[comment_id, False]] if taught else [])
 
 
+def test_approving_the_same_held_comment_again_teaches_nothing_more(app: Flask, admin: Admin,
+                                                                   redis_client: redis.Redis) -> None:
+    comment_id = add(app, status.HELD, reasons=[{"check": "classifier", "score": 0.4, "reason": "classifier: 0.6"}])
+    for action in ("approve", "unapprove", "approve"):
+        assert admin.api("POST", f"/comments/{comment_id}/{action}").status_code == 200
+    assert lessons(redis_client) == [[comment_id, False]]
+
+
 def test_an_edit_refreshes_the_link_domains(app: Flask, admin: Admin) -> None:
     from sqlalchemy import select
 
