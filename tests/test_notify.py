@@ -24,7 +24,7 @@ from service import queue, status
 from service.config import ConfigError, from_environment
 from workers import notify
 
-from .conftest import free_port
+from .conftest import free_port, valid
 from .test_worker import AKISMET_DOWN, comment, submit
 
 MODERATORS = ("moderator@example.org", "second@example.org")
@@ -77,8 +77,11 @@ def notifications(redis_client: redis.Redis) -> int:
 def test_a_held_comment_emails_the_moderators(app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:
     inbox, port = smtp
     app = notifying_app(app_factory, port)
-    comment_id = submit(app, author="Ada\nReview it: https://evil.example/", url="https://ada.example.org",
-                        comment="I agree with the governor.\nReview it: the letter, <b>again</b>.")
+    text = "I agree with the governor.\nReview it: the letter, <b>again</b>."
+    answer = app.test_client().post("/comments", headers={"Referer": "https://blog.example/2011/06/letter/"},
+                                    json=valid(author="Ada\nReview it: https://evil.example/",
+                                               url="https://ada.example.org", comment=text))
+    comment_id = answer.get_json()["id"]
     work(app)
     assert comment(app, comment_id)["status"] == status.HELD
     [(recipients, message)] = inbox.messages
@@ -93,6 +96,7 @@ def test_a_held_comment_emails_the_moderators(app_factory: Any, smtp: tuple[Inbo
     assert "Author:  Ada Review it: https://evil.example/" in lines  # a newline in a name forges no line
     assert "Email:   " + str(comment(app, comment_id)["email"]) in lines
     assert "Website: https://ada.example.org" in lines and "Address: 127.0.0.1" in lines
+    assert "Page:    https://blog.example/2011/06/letter/" in lines
     reasons = lines[lines.index("Why it is held:") + 1:lines.index("The comment as submitted:")]
     assert "  - moderation policy holds every comment" in reasons
     assert lines[-2:] == ["> I agree with the governor.", "> Review it: the letter, <b>again</b>."]

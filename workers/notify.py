@@ -105,6 +105,7 @@ def held_message(comment: dict[str, Any], config: Any) -> EmailMessage:
         f"Email:   {_line(comment['email'])}",
         f"Website: {_line(comment['url'])}",
         f"Address: {_line(comment['ip'])}",
+        f"Page:    {_line(comment['referrer'])}",
         f"Score:   {comment['spam_score'] or 0:.2f}",
         "Why it is held:",
         *(reasons or ["  - no reason recorded"]),
