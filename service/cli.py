@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -18,8 +17,6 @@ from workers.cli import evaluate_command, train_command
 
 from .admin.cli import purge, token_group, user_group
 from .wordpress_import import POST_KEYS
-
-logger = logging.getLogger(__name__)
 
 
 def _create_app() -> Flask:
@@ -244,8 +241,7 @@ def privacy_erase(email: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Anonymise {count} comments stored under {email}?", abort=True)
     with get_engine().begin() as conn:
-        erased = privacy.erase(conn, email)
-    logger.info("personal data erased from %d comments on request", len(erased))
+        erased = privacy.erase(conn, email, "the privacy erase command")
     click.echo(f"Anonymised {len(erased)} comments: their text stays, shown as by {privacy.ANONYMOUS!r}.")
 
 

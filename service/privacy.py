@@ -7,6 +7,7 @@ address, user agent and referrer, and the spam marks and link domains derived fr
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
@@ -14,6 +15,8 @@ from sqlalchemy import Connection, delete, func, select, update
 from . import limits, store
 from .schema import comment_domains, comments, spam_marks
 from .submission import CONTROL
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS = "Anonymous"
 EXPORTED = ("id", "post_id", "parent_id", "status", "created_at", "author", "email", "url", "ip", "user_agent",
@@ -41,8 +44,8 @@ def personal_data(conn: Connection, email: str) -> dict[str, Any]:
     return {"email": email.strip(), "exported_at": store.utcnow().isoformat(), "comments": rows}
 
 
-def erase(conn: Connection, email: str) -> list[int]:
-    """Anonymise every comment stored under this email; returns their ids. The text stays."""
+def erase(conn: Connection, email: str, by: str) -> list[int]:
+    """Anonymise every comment stored under this email; returns their ids. The text stays; `by` is logged."""
     rows = conn.execute(select(comments.c.id, comments.c.content).where(_by_email(email))).all()
     if not rows:
         return []
@@ -53,4 +56,5 @@ def erase(conn: Connection, email: str) -> list[int]:
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id.in_(chosen)))
     for comment_id, content in rows:  # the domains the text links to stay; the author's website goes
         store.write_domains(conn, comment_id, content, None)
+    logger.info("%s erased the personal data of %d comments", by, len(chosen))
     return chosen

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from sqlalchemy import Connection, update
 
 from . import limits, sanitize, status, store
 from .schema import comments
+from .submission import CONTROL
 
 ACTOR = "import:wordpress"
 STATUSES = {"1": status.APPROVED, "0": status.HELD, "spam": status.SPAM, "trash": status.TRASH}
@@ -30,7 +30,6 @@ STATUSES = {"1": status.APPROVED, "0": status.HELD, "spam": status.SPAM, "trash"
 POST_KEYS = ("id", "slug", "link")
 """What becomes the post id: WordPress's numeric id (what its comment form posts as comment_post_ID), the
 post's slug, or its address."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -64,7 +63,7 @@ def _local(tag: str) -> str:
 
 
 def _clean(value: str | None, limit: int) -> str:
-    return _CONTROL.sub("", value or "").strip()[:limit]
+    return CONTROL.sub("", value or "").strip()[:limit]
 
 
 def _date(fields: dict[str, str]) -> datetime:
@@ -112,7 +111,7 @@ def read(path: str | os.PathLike[str], post_key: str = "id") -> Iterator[WordPre
                 post_id=post_id, author=_clean(fields.get("comment_author"), limits.AUTHOR) or "Anonymous",
                 email=_clean(fields.get("comment_author_email"), limits.EMAIL),
                 url=_website(fields.get("comment_author_url", "")), ip=_address(fields.get("comment_author_IP", "")),
-                created_at=_date(fields), text=_CONTROL.sub("", fields.get("comment_content", "")),
+                created_at=_date(fields), text=CONTROL.sub("", fields.get("comment_content", "")),
                 state=STATUSES.get(fields.get("comment_approved", "").strip()),
                 kind=fields.get("comment_type", "").strip() or "comment")
         element.clear()

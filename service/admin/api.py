@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -13,8 +12,6 @@ from ..db import get_engine
 from ..submission import MAX_ID
 from . import decisions, queries
 from .auth import require_token
-
-logger = logging.getLogger(__name__)
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 COMMENT = "/comments/<comment_id:comment_id>"
@@ -114,6 +111,5 @@ def privacy_erase() -> ResponseReturnValue:
         return unprocessable({"email": problem})
     assert isinstance(email, str)
     with get_engine().begin() as conn:
-        erased = privacy.erase(conn, email)
-    logger.info("moderator %s erased the personal data of %d comments", g.moderator, len(erased))
+        erased = privacy.erase(conn, email, f"moderator {g.moderator}")
     return jsonify(email=email.strip(), erased=erased)

@@ -235,8 +235,7 @@ def privacy_erase() -> ResponseReturnValue:
         flash(problem)
         return redirect(url_for(".privacy_page"))
     with get_engine().begin() as conn:
-        erased = privacy.erase(conn, email)
-    current_app.logger.info("moderator %s erased the personal data of %d comments", g.moderator, len(erased))
+        erased = privacy.erase(conn, email, f"moderator {g.moderator}")
     flash(f"Anonymised {len(erased)} comments: their text stays, shown as by {privacy.ANONYMOUS!r}.")
     return redirect(url_for(".privacy_page"))
 
