@@ -440,6 +440,25 @@ _nh3_cleaner = nh3.Cleaner(
     url_relative="deny",
 )
 
+# SVG and MathML element names that ammonia removes together with their text wherever they stand, even
+# outside <svg> and <math> and even when allowed (nh3 0.3.8; tests/test_sanitize.py tries every SVG and
+# MathML name). bleach, like a browser outside <svg>, reads them as unknown elements and keeps the text:
+# "the <text> element" must not lose its words with one engine only.
+_NH3_DROPS_TEXT_OF = frozenset(
+    (
+        "animate circle defs desc discard ellipse filter g line marker mask metadata mpath path pattern polygon"
+        " polyline rect set stop switch symbol text tspan use view"
+        " annotation annotation-xml maction menclose merror mfenced mfrac mglyph mi mlabeledtr mlongdiv"
+        " mmultiscripts mn mo mover mpadded mphantom mprescripts mroot mrow ms mscarries mscarry msgroup"
+        " msline mspace msqrt msrow mstack mstyle msub msubsup msup mtable mtd mtext mtr munder munderover"
+        " none semantics"
+    ).split()
+)
+# Appended to those names, it makes each an unknown element, which the HTML parser builds exactly as it
+# builds the named one outside <svg> and <math> (both dropped whole). A noncharacter, kept for a program's
+# own use, so no real comment holds it; the rare text that does is cleaned without renaming.
+_RENAMED = "\ufdd0"
+
 # html5ever writes attribute values in double quotes with '>' unescaped, so a tag ends at the first
 # '>' outside quotes; text never holds a raw '<'.
 _TAG = re.compile(r'(<(?:[^">]|"[^"]*")*>)')
@@ -448,7 +467,8 @@ _TAG_NAME = re.compile(r"</?([a-z]+)")
 
 def _clean_nh3(text: str) -> str:
     """nh3 has no linkify, so link the text between the tags of its (well-formed) output."""
-    parts = _TAG.split(_nh3_cleaner.clean(text))
+    # An attribute value may hold a renamed tag's text ("<a title='<g>'>"): take the mark out again.
+    parts = _TAG.split(_nh3_cleaner.clean(_rename_foreign_names(text)).replace(_RENAMED, ""))
     in_a = False
     skipping = False
     for index in range(0, len(parts), 2):
@@ -465,6 +485,17 @@ def _clean_nh3(text: str) -> str:
         if parts[index] and not in_a and not skipping:
             parts[index] = _linkify(parts[index])
     return "".join(parts)
+
+
+def _rename_foreign_names(text: str) -> str:
+    """Mark each tag named in _NH3_DROPS_TEXT_OF with _RENAMED; one scan when there is none, as is usual.
+
+    A single regular expression of the names would try all of them at every '<' (2 µs each).
+    """
+    names = {name.lower() for _, name in _TAG_LIKE.findall(text)}
+    if names.isdisjoint(_NH3_DROPS_TEXT_OF) or _RENAMED in text:
+        return text
+    return _TAG_LIKE.sub(lambda tag: tag[0] + _RENAMED if tag[2].lower() in _NH3_DROPS_TEXT_OF else tag[0], text)
 
 
 def _linkify(escaped: str) -> str:
