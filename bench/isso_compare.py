@@ -14,6 +14,7 @@ Isso is installed from its package into bench/.isso-venv on first use.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -77,6 +78,14 @@ listen = http://127.0.0.1:{port}/
     return Server(command, {**os.environ, "ISSO_SETTINGS": str(config)}, f"http://127.0.0.1:{port}/info")
 
 
+def floor_server(folder: Path, port: int) -> Server:
+    """bench/floor_app.py under the same gunicorn settings as `comments serve`."""
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm", "bench.floor_app:create_app()"]
+    env = {**os.environ, "FLOOR_DB": str(folder / "floor.sqlite3"), "PYTHONPATH": str(HERE.parent)}
+    return Server(command, env, f"http://127.0.0.1:{port}/healthz")
+
+
 def our_env(folder: Path, redis_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'comments.sqlite3'}", "REDIS_URL": redis_url,
             "COMMENTS_SECRET_KEY": secrets.token_urlsafe(24), "COMMENTS_FLOOD_SECONDS": "0",
@@ -131,6 +140,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1200, help="submissions per row and server")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure bench/floor_app.py, the least a durable Flask intake can do")
     args = parser.parse_args()
     requests = 120 if args.quick else args.requests
     with tempfile.TemporaryDirectory() as tmp, private_redis() as redis_url:
@@ -143,13 +154,23 @@ def main() -> None:
                       f"http://127.0.0.1:{ours_port}/healthz")
         worker = Server([sys.executable, "-m", "service", "worker"], env, None)
         isso = isso_server(folder, isso_port)
+        servers = [("isso", isso), ("ours", ours)]
+        if args.floor:
+            servers.append(("floor", floor_server(folder, free_port())))
         rows = []
-        with ours, worker, isso:
+        with contextlib.ExitStack() as running:
+            for server in (ours, worker, isso, *(server for name, server in servers if name == "floor")):
+                running.enter_context(server)
             offset = 0
             for clients in CLIENTS:
                 row = {"clients": clients}
-                for name, server in (("isso", isso), ("ours", ours)):
+                for name, server in servers:
                     row[name] = measure(name, server, lambda n, o, k=name: bodies(k, n, o), requests, offset, clients)
+                    if name == "floor":
+                        print(f"{clients:>3} clients  floor {row[name]['rps']:7.1f}/s p99 {row[name]['p99']:6.1f} ms "
+                              f"{row[name]['cpu_ms']:5.2f} ms CPU | against Isso: "
+                              f"{row[name]['rps'] / row['isso']['rps']:.2f}× throughput, "
+                              f"{row[name]['cpu_ms'] / row['isso']['cpu_ms']:.2f} CPU", flush=True)
                 offset += requests
                 rows.append(row)
                 print(f"{clients:>3} clients  ours {row['ours']['rps']:7.1f}/s p50 {row['ours']['p50']:6.1f} ms "
@@ -172,6 +193,13 @@ def report(rows: list[dict[str, Any]], delays: list[float], worker_cpu: float, t
         print(f"| {row['clients']} | {ours['rps']:.0f} | {isso['rps']:.0f} | {ours['rps'] / isso['rps']:.2f} | "
               f"{ours['p50']:.1f} / {ours['p99']:.1f} | {isso['p50']:.1f} / {isso['p99']:.1f} | "
               f"{ours['cpu_ms']:.2f} | {isso['cpu_ms']:.2f} | {ours['cpu_ms'] / isso['cpu_ms']:.2f} |")
+    if "floor" in rows[0]:
+        print("\n| clients | floor req/s | floor/Isso | floor p99 ms | floor CPU ms | floor CPU / Isso's |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for row in rows:
+            floor, isso = row["floor"], row["isso"]
+            print(f"| {row['clients']} | {floor['rps']:.0f} | {floor['rps'] / isso['rps']:.2f} | {floor['p99']:.1f} | "
+                  f"{floor['cpu_ms']:.2f} | {floor['cpu_ms'] / isso['cpu_ms']:.2f} |")
     delays.sort()
     print(f"\nsubmission to verdict ({len(delays)} comments): p50 {statistics.median(delays):.2f} s, "
           f"p99 {delays[int(0.99 * (len(delays) - 1))]:.2f} s, max {delays[-1]:.2f} s; "
