@@ -198,6 +198,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated moderator addresses emailed when a comment is held; default none (no email)."),
     Setting("COMMENTS_NOTIFY_FROM", "NOTIFY_FROM", None, _address,
             "The notification's sender; default the first address of `COMMENTS_NOTIFY_EMAIL`."),
+    Setting("COMMENTS_REPLY_NOTIFY", "REPLY_NOTIFY", "false", _flag,
+            "Email commenters who ticked `notify_replies` when a reply to their comment is approved"
+            " (needs `COMMENTS_NOTIFY_FROM` or `COMMENTS_NOTIFY_EMAIL`)."),
     Setting("COMMENTS_SMTP_URL", "SMTP_URL", "smtp://127.0.0.1:25", _smtp_url,
             "Mail server for notifications: `smtp://` (a local relay), `smtp+starttls://` or `smtps://`,"
             " with `user:password@` when it asks for a login."),
@@ -240,6 +243,8 @@ def finish(config: dict[str, Any], instance_path: str) -> None:
         raise ConfigError("COMMENTS_HOLD_SCORE must not be above COMMENTS_SPAM_SCORE.")
     if not config.get("NOTIFY_FROM") and config.get("NOTIFY_EMAIL"):
         config["NOTIFY_FROM"] = config["NOTIFY_EMAIL"][0]
+    if config.get("REPLY_NOTIFY") and not config.get("NOTIFY_FROM"):
+        raise ConfigError("COMMENTS_REPLY_NOTIFY needs a sender: set COMMENTS_NOTIFY_FROM.")
     if not config.get("SECRET_KEY"):
         if not config.get("TESTING"):
             raise ConfigError("COMMENTS_SECRET_KEY is required (a long random string; see README).")

@@ -45,6 +45,8 @@ SUBMISSION = {
         "parent_id": {"type": ["integer", "string"]},
         "redirect_to": {"type": "string"},
         "form_token": {"type": "string"},
+        "notify_replies": {"type": ["boolean", "string"],
+                           "description": "Email me about replies: true, on, 1, yes; or false, off, 0, no, empty."},
     },
 }
 
@@ -68,6 +70,26 @@ def form_or_json(description: str, schema: dict[str, Any], headers: dict[str, An
 
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
 UNAVAILABLE = answer("The database is unavailable; try again later.", ERROR, RETRY_AFTER)
+
+
+def unsubscribe(summary: str, done: str, posting: bool = False) -> dict[str, Any]:
+    """GET and POST /unsubscribe: pages, with the token in the query (or, posted, in the form)."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"},
+                        "description": "The signed token of the link in a reply email."}],
+        "responses": {
+            "200": answer(done, {"type": "string"}, media="text/html"),
+            "400": form_or_json("The token is missing or not valid.", ERROR),
+        },
+    }
+    if posting:
+        fields = {"token": {"type": "string"}, "List-Unsubscribe": {"const": "One-Click"}}
+        form = {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": fields}}}
+        operation["requestBody"] = {"required": False, "content": form}
+        operation["responses"]["503"] = form_or_json("The database is unavailable; try again later.", ERROR,
+                                                     RETRY_AFTER)
+    return operation
 
 PUBLIC_PATHS: dict[str, Any] = {
     "/comments": {
@@ -131,6 +153,11 @@ PUBLIC_PATHS: dict[str, Any] = {
             "type": "object", "required": ["field", "token", "honeypot"],
             "properties": {"field": {"type": "string"}, "token": {"type": "string"},
                            "honeypot": {"type": "string"}}})}}},
+    "/unsubscribe": {
+        "get": unsubscribe("The page behind a reply email's unsubscribe link", "Asks before it changes anything."),
+        "post": unsubscribe("Stop reply emails to this address (RFC 8058 one-click too)",
+                            "Done; saying so again is fine.", posting=True),
+    },
     "/healthz": {"get": {"summary": "The process is up", "responses": {"200": answer("Up.", {"type": "object"})}}},
     "/readyz": {"get": {"summary": "Database and Redis answer", "responses": {
         "200": answer("Ready.", {"type": "object"}),

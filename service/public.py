@@ -84,6 +84,7 @@ def comment_values(sub: submission.Submission, content: str, address: str | None
         "user_agent": (request.user_agent.string or "")[:255] or None,
         "referrer": (request.referrer or "")[:255] or None,
         "signals": token_signals(sub.token, current_app.config),
+        "notify_replies": sub.notify_replies,
     }
 
 

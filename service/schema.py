@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 
@@ -43,6 +45,8 @@ comments = Table(
     Column("signals", JSON, nullable=False, default=dict, doc="Intake facts for the checks (form token…)."),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("notify_replies", Boolean, nullable=False, default=False, server_default=false(),
+           doc="The author asked to be emailed about approved replies (the form's opt-in)."),
     Index("ix_comments_status_created", "status", "created_at"),
     Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
     Index("ix_comments_email_created", "email", "created_at"),
@@ -132,3 +136,17 @@ settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False, doc="Settings changed on the review queue's settings page."),
 )
+
+reply_notices = Table(
+    "reply_notices",
+    metadata,
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True,
+           doc="An approved reply whose parent's author asked to hear of replies."),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(40), nullable=True, doc="'sent', or why no email went ('unsubscribed', …)."),
+    Index("ix_reply_notices_done_created", "done_at", "created_at"),
+)
+"""The outbox of reply emails: written in the transaction that approves the reply, so neither a Redis
+outage nor a crash between commit and enqueue loses one; one row per reply, so approving it twice
+sends one email."""

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from . import status
-from .schema import comment_domains, comments, spam_marks, status_changes
+from .schema import comment_domains, comments, reply_notices, spam_marks, status_changes
 
 PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
 """What the site may show: never email, IP, user agent or the original text."""
@@ -153,6 +154,8 @@ def set_verdict(
     if changed:
         summary = "; ".join(r["reason"] for r in reasons if r.get("reason")) or None
         record_change(conn, comment_id, status.PENDING, verdict, actor, summary)
+        if verdict == status.APPROVED:
+            note_reply(conn, comment_id)
     return bool(changed)
 
 
@@ -171,11 +174,36 @@ def transition(
     ).rowcount
     if changed and previous != to_status:
         record_change(conn, comment_id, previous, to_status, actor, reason)
+        if to_status == status.APPROVED:
+            note_reply(conn, comment_id)
         if to_status == status.SPAM and actor.startswith(MODERATOR):
             mark_spam(conn, comment_id)
         elif previous == status.SPAM:
             unmark_spam(conn, comment_id)
     return previous
+
+
+_PARENT = aliased(comments)
+
+
+def note_reply(conn: Connection, comment_id: int) -> bool:
+    """Put a just-approved reply in the outbox of reply emails if its parent's author asked for them.
+
+    Not for a reply to one's own comment, and once per reply: approving it again sends nothing more.
+    Runs in the transaction that approves, so the email cannot be lost between commit and enqueue.
+    """
+    reply = comments
+    query = (
+        select(reply.c.id, bindparam("now", utcnow()))
+        .join(_PARENT, _PARENT.c.id == reply.c.parent_id)
+        .where(
+            reply.c.id == comment_id,
+            _PARENT.c.notify_replies == true(),
+            func.lower(_PARENT.c.email) != func.lower(reply.c.email),
+            ~exists().where(reply_notices.c.comment_id == comment_id),
+        )
+    )
+    return bool(conn.execute(insert(reply_notices).from_select(["comment_id", "created_at"], query)).rowcount)
 
 
 def mark_spam(conn: Connection, comment_id: int) -> None:

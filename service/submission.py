@@ -27,7 +27,7 @@ ALIASES = {"comment_post_ID": "post_id", "comment_parent": "parent_id"}
 
 TEXT_FIELDS = ("author", "email", "url", "comment", "post_id", "parent_id", "redirect_to")
 LABELS = {"author": "Name", "email": "Email", "url": "Website", "comment": "Comment", "post_id": "Post id",
-          "parent_id": "Parent id", "redirect_to": "Redirect address"}
+          "parent_id": "Parent id", "redirect_to": "Redirect address", "notify_replies": "Email me about replies"}
 MAX_REDIRECT = 2000
 MAX_ID = 2**31 - 1
 """Comment ids are 32-bit integers in both databases."""
@@ -48,6 +48,7 @@ class Submission:
     parent_id: int | None = None
     redirect_to: str | None = None
     honeypot_filled: bool = False
+    notify_replies: bool = False
     token: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -159,10 +160,30 @@ def validate(raw: dict[str, list[Any]], honeypot: str, token_field: str) -> Subm
     sub.parent_id = _parent(text["parent_id"], errors)
     if sub.redirect_to and len(sub.redirect_to) > MAX_REDIRECT:
         errors["redirect_to"] = f"Redirect address is longer than {MAX_REDIRECT:,} characters."
+    sub.notify_replies = _yes_or_no(fields, "notify_replies", errors)
     sub.honeypot_filled = any(str(value).strip() for value in fields.get(honeypot, []))
     tokens = fields.get(token_field, [])
     sub.token = tokens[0] if len(tokens) == 1 and isinstance(tokens[0], str) else None
     return sub
+
+
+YES = frozenset({"1", "on", "yes", "true"})
+NO = frozenset({"", "0", "off", "no", "false"})
+
+
+def _yes_or_no(fields: dict[str, list[Any]], name: str, errors: dict[str, str]) -> bool:
+    """An optional checkbox: absent or unticked is no; a form sends "on", JSON may send true."""
+    values = fields.get(name, [])
+    if len(values) > 1:
+        errors[name] = f"{LABELS[name]} was given {len(values)} times; send it once."
+        return False
+    value = values[0] if values else None
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in YES | NO:
+        return value.strip().lower() in YES
+    errors[name] = f"{LABELS[name]} must be yes or no (on, 1, true, yes; or off, 0, false, no, empty)."
+    return False
 
 
 def _required(text: dict[str, str], name: str, limit: int, errors: dict[str, str]) -> str:

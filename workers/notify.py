@@ -1,18 +1,24 @@
-"""Emailing moderators when a comment is held for them, as WordPress's "moderation_notify" does.
+"""Emails: moderators about a held comment (WordPress's "moderation_notify"), commenters about replies.
 
-One job per held comment on its own queue: a slow or unreachable mail server delays the email
-(RQ retries with back-off) but never a verdict. The email is plain text, so nothing a commenter
-wrote can render as markup in a mail client; their text is quoted line by line after the review
-link, so it cannot pass for the notification's own words.
+One job per email on its own queue: a slow or unreachable mail server delays the email (RQ retries
+with back-off) but never a verdict. The email is plain text, so nothing a commenter wrote can render
+as markup in a mail client; their text is quoted line by line after the notification's own lines,
+so it cannot pass for them.
+
+Reply emails go to commenters who ticked `notify_replies`. The approval that makes one due writes
+it to the `reply_notices` outbox in its own transaction (store.note_reply); the worker's maintenance
+queues what is due, so a Redis outage delays an email and never loses one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import smtplib
 import ssl
 import time
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
@@ -20,11 +26,17 @@ from urllib.parse import unquote, urlencode, urlsplit
 import redis
 from flask import current_app
 from rq import Callback, Queue, get_current_job
+from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import aliased
 
 from service import queue, status, store
 from service.config import SMTP_SCHEMES
 from service.db import get_engine
+from service.public import origin_of
+from service.replies import unsubscribe_token
+from service.schema import comments, reply_notices
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +89,9 @@ def on_failure(job: Any, connection: Any, exc_type: type, exc_value: BaseExcepti
         logger.error("no notification for held comment %s: %s: %s", job.args[0], exc_type.__name__, exc_value)
 
 
-def _count_this_hour(connection: redis.Redis) -> tuple[str, int]:
+def _count_this_hour(connection: redis.Redis, counter: str = COUNTER) -> tuple[str, int]:
     """This hour's counter and the number of emails it now holds, this one included."""
-    key = COUNTER.format(hour=int(time.time() // 3600))
+    key = counter.format(hour=int(time.time() // 3600))
     with connection.pipeline() as pipe:
         pipe.incr(key)
         pipe.expire(key, 3600)
@@ -123,11 +135,11 @@ def _paused(config: Any) -> EmailMessage:
     return _message(config, "Many comments awaiting moderation", text)
 
 
-def _message(config: Any, subject: str, text: str) -> EmailMessage:
+def _message(config: Any, subject: str, text: str, to: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = config["NOTIFY_FROM"]
-    message["To"] = ", ".join(config["NOTIFY_EMAIL"])
+    message["To"] = to or ", ".join(config["NOTIFY_EMAIL"])
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     return message
@@ -146,3 +158,134 @@ def send(config: Any, message: EmailMessage) -> None:
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
+
+
+# Replies ------------------------------------------------------------------------------------------------
+
+REPLY_FUNCTION = "workers.notify.notify_reply"
+REPLIES_PER_HOUR = 10
+"""Reply emails per recipient and clock hour; past it they are dropped (outcome 'capped'): a thread
+that takes off must not flood one commenter's inbox."""
+REPLY_COUNTER = "comments:reply-count:{recipient}:{{hour}}"
+STALE_AFTER = timedelta(days=2)
+"""A reply email not sent within this long (reply emails were off, the mail server down) is dropped."""
+_PARENT = aliased(comments)
+
+
+def enqueue_replies(connection: redis.Redis, engine: Engine, config: Any) -> int:
+    """Queue an email for every reply notice not yet done; one with a live job is left alone."""
+    if not config.get("REPLY_NOTIFY"):
+        return 0
+    with engine.connect() as conn:
+        query = select(reply_notices.c.comment_id).where(reply_notices.c.done_at.is_(None))
+        due = list(conn.execute(query.order_by(reply_notices.c.created_at).limit(500)).scalars())
+    notices = Queue(queue.NOTIFY_QUEUE, connection=connection, serializer=JSONSerializer)
+    queued = 0
+    for comment_id in due:
+        try:
+            notices.enqueue(
+                REPLY_FUNCTION, comment_id, job_id=f"notify-reply-{comment_id}", unique=True, retry=queue.RETRY,
+                result_ttl=queue.RESULT_TTL, failure_ttl=queue.FAILURE_TTL,
+                on_failure=Callback("workers.notify.on_reply_failure"), description=f"email about reply {comment_id}")
+            queued += 1
+        except DuplicateJobError:
+            continue
+    return queued
+
+
+def notify_reply(comment_id: int) -> str:
+    """Email the parent's author about one approved reply, unless that is no longer wanted; returns the outcome."""
+    config = current_app.config
+    with get_engine().connect() as conn:
+        found = conn.execute(_reply_query(comment_id)).mappings().first()
+    if found is None:
+        return "gone"
+    outcome = _why_not(found, config)
+    if outcome is None:
+        job = get_current_job()
+        assert job is not None, "runs as an RQ job"
+        recipient = hashlib.sha256(found["parent_email"].lower().encode()).hexdigest()[:24]  # no address in Redis
+        counter, sent = _count_this_hour(job.connection, REPLY_COUNTER.format(recipient=recipient))
+        if sent > REPLIES_PER_HOUR:
+            outcome = "capped"
+        else:
+            try:
+                send(config, reply_message(dict(found), config))
+            except Exception:
+                job.connection.decr(counter)
+                raise
+            outcome = "sent"
+    _done(comment_id, outcome)
+    logger.info("reply %s: email to the parent's author %s", comment_id, outcome)
+    return outcome
+
+
+def on_reply_failure(job: Any, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
+    """After the last retry the notice is done, failed: maintenance does not queue it again."""
+    if not job.retries_left:
+        _done(int(job.args[0]), "failed")
+        logger.error("no email about reply %s: %s: %s", job.args[0], exc_type.__name__, exc_value)
+
+
+def _reply_query(comment_id: int) -> Any:
+    reply = comments
+    return (
+        select(reply.c.id, reply.c.post_id, reply.c.author, reply.c.original, reply.c.status, reply.c.referrer,
+               reply_notices.c.created_at.label("due_since"), _PARENT.c.id.label("parent_id"),
+               _PARENT.c.email.label("parent_email"), _PARENT.c.status.label("parent_status"),
+               _PARENT.c.notify_replies, _PARENT.c.referrer.label("parent_referrer"),
+               _PARENT.c.created_at.label("parent_created_at"))
+        .join(reply_notices, reply_notices.c.comment_id == reply.c.id)
+        .join(_PARENT, _PARENT.c.id == reply.c.parent_id)
+        .where(reply.c.id == comment_id)
+    )
+
+
+def _why_not(found: Any, config: Any) -> str | None:
+    """Why no email goes after all: moderators or the commenter changed their minds since it was due."""
+    if not config.get("REPLY_NOTIFY"):
+        return "reply emails off"
+    if found["status"] != status.APPROVED:
+        return "reply not approved"
+    if found["parent_status"] != status.APPROVED:
+        return "parent not approved"
+    if not found["notify_replies"] or not found["parent_email"]:
+        return "unsubscribed"
+    if store.utcnow() - store.as_utc(found["due_since"]) > STALE_AFTER:
+        return "stale"
+    return None
+
+
+def _done(comment_id: int, outcome: str) -> None:
+    with get_engine().begin() as conn:
+        conn.execute(update(reply_notices).where(reply_notices.c.comment_id == comment_id)
+                     .values(done_at=store.utcnow(), outcome=outcome))
+
+
+def reply_message(found: dict[str, Any], config: Any) -> EmailMessage:
+    """The email about one reply: who answered, the reply quoted, where to read it, how to stop these."""
+    post = _line(found["post_id"])
+    unsubscribe = f"{config['BASE_URL']}/unsubscribe?{urlencode({'token': unsubscribe_token(found['parent_id'])})}"
+    page = _page(found, config)
+    lines = [
+        f"{_line(found['author'])} replied to your comment on {post}:",
+        "",
+        *(f"> {line}" for line in found["original"].splitlines()),
+        "",
+        *([f"Read it on the page: {page}", ""] if page else []),
+        f"You get this email because you asked for replies when you commented on "
+        f"{store.as_utc(found['parent_created_at']):%d %B %Y}.",
+        f"Stop these emails: {unsubscribe}",
+    ]
+    message = _message(config, f"New reply to your comment on {post[:80]}", "\n".join(lines), found["parent_email"])
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+def _page(found: Any, config: Any) -> str | None:
+    """The page the reply (or its parent) was posted from, only on one of the site's own origins."""
+    for referrer in (found["referrer"], found["parent_referrer"]):
+        if referrer and origin_of(referrer) in config["ALLOWED_ORIGINS"]:
+            return f"{referrer.split('#')[0]}#comment-{found['id']}"
+    return None

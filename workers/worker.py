@@ -21,7 +21,7 @@ from service.admin.purge import purge_old
 from service.db import get_engine
 from service.store import utcnow
 
-from . import model
+from . import model, notify
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class SweepingWorker(SimpleWorker):
             count = queue.sweep(get_engine(), self.queues[0], self.app.config["JOB_TIMEOUT"])
             if count:
                 logger.info("sweeper re-enqueued %d pending comments", count)
+            notify.enqueue_replies(self.connection, get_engine(), self.app.config)
             if self.connection.set(PURGE_KEY, 1, nx=True, ex=PURGE_EVERY):
                 with get_engine().begin() as conn:
                     purge_old(conn, self.app.config["PURGE_DAYS"], utcnow())

@@ -65,7 +65,8 @@ def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
             moderation.apply(conn, parent_id, "approve", moderator, "approved by replying")
         values = {"post_id": parent["post_id"], "parent_id": parent_id, "author": moderator,
                   "email": f"{moderator}@moderators.invalid", "url": None, "content": content, "original": text}
-        store.insert_comment(conn, values, status.APPROVED, f"reply by {moderation.actor(moderator)}")
+        reply_id = store.insert_comment(conn, values, status.APPROVED, f"reply by {moderation.actor(moderator)}")
+        store.note_reply(conn, reply_id)
     return None
 
 
