@@ -26,7 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=os.environ.get("COMMENTS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import admin, db, demo, errors, form_token, health, openapi, public, queue, replies
+    from . import admin, db, demo, errors, feeds, form_token, health, openapi, public, queue, replies
 
     db.init_app(app)
     queue.init_app(app)
@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(demo.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(replies.bp)
+    app.register_blueprint(feeds.bp)
     admin.init_app(app)
     app.after_request(security_headers)
     return app

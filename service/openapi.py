@@ -144,6 +144,20 @@ PUBLIC_PATHS: dict[str, Any] = {
             },
         },
     },
+    "/feed": {
+        "get": {
+            "summary": "An Atom feed of the newest approved comments, of one post or of the whole site",
+            "parameters": [{"name": "post_id", "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": limits.POST_ID}}],
+            "responses": {
+                "200": answer("Atom 1.0, newest first, at most 50 entries.", {"type": "string"},
+                              media="application/atom+xml"),
+                "304": answer("Not modified (ETag)."),
+                "422": answer("More than one post id, or one too long.", FIELD_ERRORS),
+                "503": UNAVAILABLE,
+            },
+        },
+    },
     "/allowed-tags": {"get": {"summary": "The allowed tags and attributes", "responses": {"200": answer(
         "The allowed set.", {"type": "object", "required": ["tags", "sentence"], "properties": {
             "tags": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},

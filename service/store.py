@@ -304,6 +304,16 @@ def approved_thread(conn: Connection, post_id: str) -> list[dict[str, Any]]:
     return thread_order(rows)
 
 
+def newest_approved(conn: Connection, post_id: str | None, limit: int) -> list[RowMapping]:
+    """The newest approved comments, of one post or of all: public fields, and the page they came from."""
+    query = select(*(comments.c[field] for field in PUBLIC_FIELDS), comments.c.referrer).where(
+        comments.c.status == status.APPROVED)
+    if post_id is not None:
+        query = query.where(comments.c.post_id == post_id)
+    query = query.order_by(comments.c.created_at.desc(), comments.c.id.desc()).limit(limit)
+    return list(conn.execute(query).mappings())
+
+
 def approved_counts(conn: Connection, post_ids: Sequence[str]) -> dict[str, int]:
     """The number of approved comments of each post, zero included, in the order asked."""
     query = (select(comments.c.post_id, func.count()).where(comments.c.post_id.in_(post_ids),
