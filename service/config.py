@@ -196,6 +196,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Spam and trash untouched for this many days are purged (as Akismet's plugin does)."),
     Setting("COMMENTS_NOTIFY_EMAIL", "NOTIFY_EMAIL", "", _addresses,
             "Comma-separated moderator addresses emailed when a comment is held; default none (no email)."),
+    Setting("COMMENTS_NOTIFY_ON", "NOTIFY_ON", "held", _choice(("held", "all")),
+            "`held`: moderators are emailed about held comments; `all`: about every comment the spam check"
+            " approves too (WordPress's \"anyone posts a comment\"). Spam never sends one."),
     Setting("COMMENTS_NOTIFY_FROM", "NOTIFY_FROM", None, _address,
             "The notification's sender; default the first address of `COMMENTS_NOTIFY_EMAIL`."),
     Setting("COMMENTS_REPLY_NOTIFY", "REPLY_NOTIFY", "false", _flag,

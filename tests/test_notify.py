@@ -127,6 +127,23 @@ def test_approved_and_spam_comments_send_nothing(app_factory: Any, smtp: tuple[I
     assert inbox.messages == [] and notifications(redis_client) == 0
 
 
+def test_with_notify_on_all_every_approved_comment_emails_too(app_factory: Any, smtp: tuple[Inbox, int],
+                                                              work: Any) -> None:
+    inbox, port = smtp
+    app = notifying_app(app_factory, port, MODERATION="auto", NOTIFY_ON="all")
+    approved = submit(app, comment="A plain thought.")
+    trapped = submit(app, comment="Another thought.", url2="filled by a bot")
+    work(app)
+    assert (comment(app, approved)["status"], comment(app, trapped)["status"]) == (status.APPROVED, status.SPAM)
+    [(recipients, message)] = inbox.messages
+    post_id = comment(app, approved)["post_id"]
+    assert recipients == list(MODERATORS) and message["Subject"] == f"New comment on {post_id}"
+    lines = body(message).splitlines()
+    assert lines[0] == f"A new comment on post {post_id} is published."
+    assert f"Review it: {BASE}/admin/?status=approved&post_id={post_id}#c{approved}" in lines
+    assert "Why the spam check approved it:" in lines and lines[-1] == "> A plain thought."
+
+
 def test_without_addresses_no_job_is_queued(app_factory: Any, redis_client: redis.Redis, work: Any) -> None:
     app = app_factory(MODERATION="all")
     assert not app.config["NOTIFY_EMAIL"]

@@ -48,32 +48,32 @@ SMTP_TIMEOUT = 10.0
 _SPACES = re.compile(r"\s+")
 
 
-def enqueue(connection: redis.Redis, comment_id: int) -> None:
-    """Queue the email about a comment just held; Redis failing costs the email, never the verdict."""
+def enqueue(connection: redis.Redis, comment_id: int, state: str = status.HELD) -> None:
+    """Queue the email about a comment just held (or approved); Redis failing costs the email, never the verdict."""
     if not current_app.config.get("NOTIFY_EMAIL"):
         return
     try:
         Queue(queue.NOTIFY_QUEUE, connection=connection, serializer=JSONSerializer).enqueue(
-            JOB_FUNCTION, comment_id, job_id=f"notify-{comment_id}", retry=queue.RETRY,
+            JOB_FUNCTION, comment_id, state, job_id=f"notify-{comment_id}", retry=queue.RETRY,
             result_ttl=queue.RESULT_TTL, failure_ttl=queue.FAILURE_TTL,
             on_failure=Callback("workers.notify.on_failure"), description=f"notify moderators of comment {comment_id}")
     except redis.RedisError as error:
-        logger.warning("no notification for held comment %s: Redis unavailable (%s)", comment_id, error)
+        logger.warning("no notification for %s comment %s: Redis unavailable (%s)", state, comment_id, error)
 
 
-def notify_held(comment_id: int) -> str:
-    """Email the moderators about one held comment, unless one of them has already decided it."""
+def notify_held(comment_id: int, state: str = status.HELD) -> str:
+    """Email the moderators about one held (or approved) comment, unless a moderator has moved it since."""
     config = current_app.config
     with get_engine().connect() as conn:
         comment = store.get_comment(conn, comment_id)
-    if comment is None or comment["status"] != status.HELD:
+    if comment is None or comment["status"] != state:
         return "already decided"
     job = get_current_job()
     assert job is not None, "runs as an RQ job"
     counter, sent = _count_this_hour(job.connection)
     if sent > MAX_PER_HOUR + 1:
         return "paused"
-    message = _paused(config) if sent == MAX_PER_HOUR + 1 else held_message(dict(comment), config)
+    message = _paused(config) if sent == MAX_PER_HOUR + 1 else held_message(dict(comment), config, state)
     try:
         send(config, message)
     except Exception:
@@ -84,9 +84,9 @@ def notify_held(comment_id: int) -> str:
 
 
 def on_failure(job: Any, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
-    """After the last retry: the comment still waits in the held queue; say why no email came."""
+    """After the last retry: the comment is in the review queue all the same; say why no email came."""
     if not job.retries_left:
-        logger.error("no notification for held comment %s: %s: %s", job.args[0], exc_type.__name__, exc_value)
+        logger.error("no notification for comment %s: %s: %s", job.args[0], exc_type.__name__, exc_value)
 
 
 def _count_this_hour(connection: redis.Redis, counter: str = COUNTER) -> tuple[str, int]:
@@ -104,12 +104,14 @@ def _line(value: Any) -> str:
     return _SPACES.sub(" ", str(value or "")).strip() or "-"
 
 
-def held_message(comment: dict[str, Any], config: Any) -> EmailMessage:
-    """The email about one held comment: who, why, the review link, then the comment quoted."""
-    query = urlencode({"status": status.HELD, "post_id": comment["post_id"]})
+def held_message(comment: dict[str, Any], config: Any, state: str = status.HELD) -> EmailMessage:
+    """The email about one held (or approved) comment: who, why, the review link, then the comment quoted."""
+    held = state == status.HELD
+    query = urlencode({"status": state, "post_id": comment["post_id"]})
     reasons = [f"  - {_line(found['reason'])}" for found in comment["reasons"] or [] if found.get("reason")]
+    post = _line(comment["post_id"])
     lines = [
-        f"A comment on post {_line(comment['post_id'])} is held for a moderator.",
+        f"A comment on post {post} is held for a moderator." if held else f"A new comment on post {post} is published.",
         "",
         f"Review it: {config['BASE_URL']}/admin/?{query}#c{comment['id']}",
         "",
@@ -119,14 +121,15 @@ def held_message(comment: dict[str, Any], config: Any) -> EmailMessage:
         f"Address: {_line(comment['ip'])}",
         f"Page:    {_line(comment['referrer'])}",
         f"Score:   {comment['spam_score'] or 0:.2f}",
-        "Why it is held:",
+        "Why it is held:" if held else "Why the spam check approved it:",
         *(reasons or ["  - no reason recorded"]),
         "",
         "The comment as submitted:",
         "",
         *(f"> {line}" for line in comment["original"].splitlines()),
     ]
-    return _message(config, f"Comment awaiting moderation on {_line(comment['post_id'])[:80]}", "\n".join(lines))
+    subject = f"Comment awaiting moderation on {post[:80]}" if held else f"New comment on {post[:80]}"
+    return _message(config, subject, "\n".join(lines))
 
 
 def _paused(config: Any) -> EmailMessage:

@@ -32,8 +32,8 @@ def check_comment(comment_id: int) -> str:
     with engine.begin() as conn:
         written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
     logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")
-    if written and verdict == status.HELD:
-        notify.enqueue(queue.get_redis(), comment_id)
+    if written and (verdict == status.HELD or (verdict == status.APPROVED and config["NOTIFY_ON"] == "all")):
+        notify.enqueue(queue.get_redis(), comment_id, verdict)
     return verdict if written else "skipped"
 
 
