@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, true, update
-from sqlalchemy.orm import aliased
 
 from . import status
 from .schema import comment_domains, comments, reply_notices, spam_marks, status_changes
@@ -154,8 +153,6 @@ def set_verdict(
     if changed:
         summary = "; ".join(r["reason"] for r in reasons if r.get("reason")) or None
         record_change(conn, comment_id, status.PENDING, verdict, actor, summary)
-        if verdict == status.APPROVED:
-            note_reply(conn, comment_id)
     return bool(changed)
 
 
@@ -183,14 +180,15 @@ def transition(
     return previous
 
 
-_PARENT = aliased(comments)
+_PARENT = comments.alias("parent")
 
 
 def note_reply(conn: Connection, comment_id: int) -> bool:
     """Put a just-approved reply in the outbox of reply emails if its parent's author asked for them.
 
     Not for a reply to one's own comment, and once per reply: approving it again sends nothing more.
-    Runs in the transaction that approves, so the email cannot be lost between commit and enqueue.
+    Whatever approves calls it in its own transaction (a moderator's transition, the spam check's
+    verdict, a moderator's reply), so the email cannot be lost between commit and enqueue.
     """
     reply = comments
     query = (

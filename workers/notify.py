@@ -29,7 +29,6 @@ from rq import Callback, Queue, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import aliased
 
 from service import queue, status, store
 from service.config import SMTP_SCHEMES
@@ -172,7 +171,7 @@ that takes off must not flood one commenter's inbox."""
 REPLY_COUNTER = "comments:reply-count:{recipient}:{{hour}}"
 STALE_AFTER = timedelta(days=2)
 """A reply email not sent within this long (reply emails were off, the mail server down) is dropped."""
-_PARENT = aliased(comments)
+_PARENT = comments.alias("parent")
 
 
 def enqueue_replies(connection: redis.Redis, engine: Engine, config: Any) -> int:

@@ -31,6 +31,8 @@ def check_comment(comment_id: int) -> str:
         verdict, score, findings = decide(ctx, model.policy(conn, config))
     with engine.begin() as conn:
         written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
+        if written and verdict == status.APPROVED and comment["parent_id"] is not None:
+            store.note_reply(conn, comment_id)
     logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")
     if written and (verdict == status.HELD or (verdict == status.APPROVED and config["NOTIFY_ON"] == "all")):
         notify.enqueue(queue.get_redis(), comment_id, verdict)
