@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from . import limits, sanitize, store
@@ -35,7 +35,9 @@ def post(post_id: str | None = None) -> ResponseReturnValue:
     title, _, body = posts[post_id].read_text(encoding="utf-8").partition("\n")
     with get_engine().connect() as conn:
         thread = store.approved_thread(conn, post_id)
-    page = render_template("demo/post.html", post_id=post_id, title=title.strip(),
+    # WordPress's ?replytocom=<id>: the form answers that comment, without JavaScript.
+    replying_to = next((c for c in thread if str(c["id"]) == request.args.get("replytocom")), None)
+    page = render_template("demo/post.html", post_id=post_id, title=title.strip(), replying_to=replying_to,
                            paragraphs=[p.strip() for p in body.split("\n\n") if p.strip()], thread=thread,
                            limits=limits, sentence=sanitize.ALLOWED_SENTENCE,
                            honeypot=current_app.config["HONEYPOT_FIELD"])

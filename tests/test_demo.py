@@ -35,3 +35,20 @@ def test_the_demo_form_posts_and_comes_back(client: FlaskClient) -> None:
     response = client.post("/comments", data=data)
     assert response.status_code == 303
     assert response.headers["Location"].startswith(f"http://localhost/demo/{POST_ID}#comment-")
+
+
+def test_reply_links_set_the_forms_parent_as_wordpress_replytocom_does(app: Flask, client: FlaskClient) -> None:
+    shown = client.post("/comments", json=valid(post_id=POST_ID, author="Ada <b>L</b>")).get_json()["id"]
+    waiting = client.post("/comments", json=valid(post_id=POST_ID, comment="Still waiting")).get_json()["id"]
+    with app.app_context(), get_engine().begin() as conn:
+        store.transition(conn, shown, status.APPROVED, "moderator:test")
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="?replytocom={shown}#respond"' in page and 'name="parent_id" value="0"' in page
+    assert 'type="application/atom+xml"' in page and f"/feed?post_id={POST_ID}" in page
+    replying = client.get(f"/?replytocom={shown}").get_data(as_text=True)
+    assert f'name="parent_id" value="{shown}"' in replying
+    assert "Reply to Ada &lt;b&gt;L&lt;/b&gt;" in replying and "Cancel reply" in replying
+    for other in (waiting, "x", ""):  # not an approved comment of this thread: a top-level comment
+        assert 'name="parent_id" value="0"' in client.get(f"/?replytocom={other}").get_data(as_text=True)
+    data = valid(post_id=POST_ID, parent_id=str(shown), comment="A reply", redirect_to=f"http://localhost/demo/{POST_ID}")
+    assert client.post("/comments", data=data).status_code == 303
