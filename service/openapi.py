@@ -72,19 +72,19 @@ RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}}}
 UNAVAILABLE = answer("The database is unavailable; try again later.", ERROR, RETRY_AFTER)
 
 
-def unsubscribe(summary: str, done: str, posting: bool = False) -> dict[str, Any]:
-    """GET and POST /unsubscribe: pages, with the token in the query (or, posted, in the form)."""
+def email_link(summary: str, done: str, posting: bool = False, one_click: bool = False) -> dict[str, Any]:
+    """GET and POST of a link in a reply email: pages, with the token in the query (or, posted, in the form)."""
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"},
-                        "description": "The signed token of the link in a reply email."}],
+                        "description": "The signed token of the link in the email."}],
         "responses": {
             "200": answer(done, {"type": "string"}, media="text/html"),
             "400": form_or_json("The token is missing or not valid.", ERROR),
         },
     }
     if posting:
-        fields = {"token": {"type": "string"}, "List-Unsubscribe": {"const": "One-Click"}}
+        fields = {"token": {"type": "string"}, **({"List-Unsubscribe": {"const": "One-Click"}} if one_click else {})}
         form = {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": fields}}}
         operation["requestBody"] = {"required": False, "content": form}
         operation["responses"]["503"] = form_or_json("The database is unavailable; try again later.", ERROR,
@@ -168,9 +168,14 @@ PUBLIC_PATHS: dict[str, Any] = {
             "properties": {"field": {"type": "string"}, "token": {"type": "string"},
                            "honeypot": {"type": "string"}}})}}},
     "/unsubscribe": {
-        "get": unsubscribe("The page behind a reply email's unsubscribe link", "Asks before it changes anything."),
-        "post": unsubscribe("Stop reply emails to this address (RFC 8058 one-click too)",
-                            "Done; saying so again is fine.", posting=True),
+        "get": email_link("The page behind a reply email's unsubscribe link", "Asks before it changes anything."),
+        "post": email_link("Stop reply emails to this address (RFC 8058 one-click too)",
+                           "Done; saying so again is fine.", posting=True, one_click=True),
+    },
+    "/confirm-replies": {
+        "get": email_link("The page behind the confirmation link (double opt-in)", "Asks before it changes anything."),
+        "post": email_link("Confirm reply emails for this address", "Confirmed; saying so again is fine.",
+                           posting=True),
     },
     "/healthz": {"get": {"summary": "The process is up", "responses": {"200": answer("Up.", {"type": "object"})}}},
     "/readyz": {"get": {"summary": "Database and Redis answer", "responses": {
@@ -261,7 +266,9 @@ ADMIN_PATHS: dict[str, Any] = {
         "responses": {"200": answer("The comments, with all that is kept about their author.", {
             "type": "object", "required": ["email", "exported_at", "comments"], "properties": {
                 "email": {"type": "string"}, "exported_at": {"type": "string", "format": "date-time"},
-                "comments": {"type": "array", "items": {"type": "object"}}}}),
+                "comments": {"type": "array", "items": {"type": "object"}},
+                "reply_emails": {"type": ["object", "null"], "description": "When the address was asked to "
+                                 "confirm reply emails and when it did (asked_at, confirmed_at), if ever."}}}),
                       "422": answer("No email, or not one that could be stored.", FIELD_ERRORS)}})},
     "/admin/api/privacy/erase": {"post": secured({
         "summary": "Anonymise every comment stored under an email; the texts stay",

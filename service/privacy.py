@@ -2,8 +2,8 @@
 
 As WordPress's personal data tools do for comments: erasing keeps each comment's text (it may be
 part of a published discussion) and removes who wrote it and from where: name, email, website,
-address, user agent, referrer and the wish to be emailed about replies, and the spam marks and link
-domains derived from them.
+address, user agent, referrer, the wish to be emailed about replies and the address's confirmation of
+it, and the spam marks and link domains derived from them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from . import limits, store
-from .schema import comment_domains, comments, spam_marks
+from .schema import comment_domains, comments, reply_subscribers, spam_marks
 from .submission import CONTROL
 
 logger = logging.getLogger(__name__)
@@ -42,11 +42,17 @@ def personal_data(conn: Connection, email: str) -> dict[str, Any]:
     query = select(*(comments.c[name] for name in EXPORTED)).where(_by_email(email)).order_by(comments.c.id)
     rows = [{**row, "created_at": store.as_utc(row["created_at"]).isoformat()}
             for row in conn.execute(query).mappings()]
-    return {"email": email.strip(), "exported_at": store.utcnow().isoformat(), "comments": rows}
+    found = conn.execute(select(reply_subscribers.c.asked_at, reply_subscribers.c.confirmed_at)
+                         .where(reply_subscribers.c.email == email.strip().lower())).first()
+    reply_emails = {name: store.as_utc(moment).isoformat() if moment else None
+                    for name, moment in found._mapping.items()} if found else None
+    return {"email": email.strip(), "exported_at": store.utcnow().isoformat(), "comments": rows,
+            "reply_emails": reply_emails}
 
 
 def erase(conn: Connection, email: str, by: str) -> list[int]:
     """Anonymise every comment stored under this email; returns their ids. The text stays; `by` is logged."""
+    conn.execute(delete(reply_subscribers).where(reply_subscribers.c.email == email.strip().lower()))
     rows = conn.execute(select(comments.c.id, comments.c.content).where(_by_email(email))).all()
     if not rows:
         return []

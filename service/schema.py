@@ -150,3 +150,13 @@ reply_notices = Table(
 """The outbox of reply emails: written in the transaction that approves the reply, so neither a Redis
 outage nor a crash between commit and enqueue loses one; one row per reply, so approving it twice
 sends one email."""
+
+reply_subscribers = Table(
+    "reply_subscribers",
+    metadata,
+    Column("email", String(limits.EMAIL), primary_key=True, doc="Lower-cased."),
+    Column("asked_at", DateTime(timezone=True), nullable=True, doc="When the last confirmation email went."),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+)
+"""Double opt-in for reply emails: an address gets them only once its owner followed the confirmation
+link, so nobody can sign someone else up by ticking the box with their address."""

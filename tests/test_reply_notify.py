@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from service import moderation, status
+from service import moderation, status, store
 from service.config import ConfigError, from_environment
 from service.db import get_engine
 from service.privacy import erase, personal_data
-from service.schema import comments, reply_notices
+from service.schema import comments, reply_notices, reply_subscribers
 from workers import notify
 
 from .conftest import valid
@@ -26,10 +26,16 @@ PAGE = f"{SITE}/2011/06/letter/"
 SENDER = "comments@blog.example"
 
 
-def replying_app(app_factory: Any, port: int, database_url: str | None = None, **overrides: Any) -> Flask:
+def replying_app(app_factory: Any, port: int, database_url: str | None = None,
+                 confirmed: tuple[str, ...] = ("ada@example.org",), **overrides: Any) -> Flask:
+    """Reply emails on, with these addresses already confirmed (the double opt-in has its own test)."""
     settings = {"MODERATION": "auto", "REPLY_NOTIFY": True, "NOTIFY_FROM": SENDER, "SMTP_URL": f"smtp://127.0.0.1:{port}",
                 "BASE_URL": BASE, "ALLOWED_ORIGINS": [SITE], **overrides}
-    return app_factory(database_url, **settings) if database_url else app_factory(**settings)
+    app = app_factory(database_url, **settings) if database_url else app_factory(**settings)
+    with app.app_context(), get_engine().begin() as conn:
+        for email in confirmed:
+            conn.execute(insert(reply_subscribers).values(email=email, confirmed_at=store.utcnow()))
+    return app
 
 
 def post(app: Flask, referer: str | None = PAGE, **changes: Any) -> int:
@@ -136,10 +142,53 @@ def test_a_moderators_approval_and_reply_notify_too(app_factory: Any, smtp: tupl
     ]
 
 
-def unsubscribe_link(message: Any) -> str:
-    [line] = [line for line in body(message).splitlines() if line.startswith("Stop these emails:")]
+def link_after(message: Any, label: str) -> str:
+    """The path and query of the link on the line that starts with `label`."""
+    [line] = [line for line in body(message).splitlines() if line.startswith(label)]
     parts = urlsplit(line.split(": ", 1)[1])
     return f"{parts.path}?{parts.query}"
+
+
+def unsubscribe_link(message: Any) -> str:
+    return link_after(message, "Stop these emails:")
+
+
+def subscribers(app: Flask) -> dict[str, bool]:
+    """Address -> confirmed?"""
+    with app.app_context(), get_engine().connect() as conn:
+        rows = conn.execute(select(reply_subscribers.c.email, reply_subscribers.c.confirmed_at))
+        return {email: confirmed is not None for email, confirmed in rows}
+
+
+def test_the_first_reply_to_an_unconfirmed_address_asks_it_to_confirm(
+        app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:  # noqa: F811
+    inbox, port = smtp
+    app = replying_app(app_factory, port, confirmed=())
+    parent_id, first = thread(app, work, PARENT, REPLY)
+    work(app)
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["Ada@example.org"]
+    assert message["Subject"] == "Confirm emails about replies on comments.example.org"
+    text = body(message)
+    assert "Grace" not in text and "governor" not in text and valid()["post_id"] not in text  # no commenter's words
+    assert subscribers(app) == {"ada@example.org": False}
+    second = post(app, parent_id=parent_id, **{**REPLY, "comment": "I agree with the governor once more."})
+    work(app)
+    work(app)
+    assert len(inbox.messages) == 1  # one question a week, however many replies
+    assert dict(notices(app)) == {first: "confirmation sent", second: "unconfirmed"}
+    client = app.test_client()
+    link = link_after(message, "To get it, and future replies, confirm:")
+    page = client.get(link)
+    assert page.status_code == 200 and b"Yes, email me about replies" in page.data
+    assert subscribers(app) == {"ada@example.org": False}  # a mail scanner following the link confirms nothing
+    done = client.post(link)
+    assert done.status_code == 200 and b"Confirmed" in done.data and subscribers(app) == {"ada@example.org": True}
+    work(app)
+    assert [m["Subject"] for _, m in inbox.messages[1:]] == [f"New reply to your comment on {valid()['post_id']}"] * 2
+    assert dict(notices(app)) == {first: "sent", second: "sent"}
+    assert client.post(link.replace("token=", "token=x")).status_code == 400
+    assert client.get(link.replace("confirm-replies", "unsubscribe")).status_code == 400  # each link its own salt
 
 
 def test_the_unsubscribe_link_asks_then_stops_every_comment_of_that_address(
@@ -157,6 +206,7 @@ def test_the_unsubscribe_link_asks_then_stops_every_comment_of_that_address(
     done = client.post(link, data={"List-Unsubscribe": "One-Click"})  # RFC 8058's one-click POST
     assert done.status_code == 200 and b"no more emails" in done.data
     assert not comment(app, parent_id)["notify_replies"] and not comment(app, other)["notify_replies"]
+    assert subscribers(app) == {}  # ticking the box again needs a new confirmation
     assert client.post(link).status_code == 200  # again: still fine
     post(app, parent_id=parent_id, **{**REPLY, "comment": "I agree with the governor once more."})
     work(app)
@@ -171,7 +221,8 @@ def test_the_unsubscribe_link_asks_then_stops_every_comment_of_that_address(
 def test_what_changed_before_the_email_went_is_respected(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
                                                          work: Any) -> None:
     inbox, port = smtp
-    app = replying_app(app_factory, port, REPLY_NOTIFY=False)  # no email goes while the cases are set up
+    app = replying_app(app_factory, port, REPLY_NOTIFY=False,  # no email goes while the cases are set up
+                       confirmed=tuple(f"ada{n}@example.org" for n in range(3)))
     cases = {}
     for n, change in enumerate(("unsubscribed", "reply not approved", "parent not approved")):
         cases[change] = thread(app, work, {**PARENT, "comment": f"Thought {n}.", "email": f"ada{n}@example.org"},
@@ -235,10 +286,13 @@ def test_a_form_post_with_the_checkbox_twice_is_refused(app: Flask) -> None:
 def test_the_opt_in_is_personal_data(app: Flask) -> None:
     comment_id = post(app, notify_replies=True)
     with app.app_context(), get_engine().begin() as conn:
-        [exported] = personal_data(conn, valid()["email"])["comments"]
-        assert exported["notify_replies"] is True
+        conn.execute(insert(reply_subscribers).values(email=valid()["email"], confirmed_at=store.utcnow()))
+        export = personal_data(conn, valid()["email"])
+        assert export["comments"][0]["notify_replies"] is True
+        assert export["reply_emails"]["confirmed_at"] is not None and export["reply_emails"]["asked_at"] is None
         erase(conn, valid()["email"], "test")
-    assert comment(app, comment_id)["notify_replies"] is False
+        assert personal_data(conn, valid()["email"])["reply_emails"] is None
+    assert comment(app, comment_id)["notify_replies"] is False and subscribers(app) == {}
 
 
 def test_the_demo_form_offers_the_checkbox_only_when_reply_emails_are_on(app_factory: Any) -> None:

@@ -27,6 +27,7 @@ import redis
 from flask import current_app
 from rq import Callback, Queue, get_current_job
 from rq.exceptions import DuplicateJobError
+from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, select, update
 
@@ -34,8 +35,8 @@ from service import queue, status, store
 from service.config import SMTP_SCHEMES
 from service.db import get_engine
 from service.public import origin_of
-from service.replies import unsubscribe_token
-from service.schema import comments, reply_notices
+from service.replies import CONFIRM, UNSUBSCRIBE, set_subscriber, token
+from service.schema import comments, reply_notices, reply_subscribers
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ REPLIES_PER_HOUR = 10
 """Reply emails per recipient and clock hour; past it they are dropped (outcome 'capped'): a thread
 that takes off must not flood one commenter's inbox."""
 REPLY_COUNTER = "comments:reply-count:{recipient}:{{hour}}"
+ASK_EVERY = timedelta(days=7)
+"""At most one confirmation email per unconfirmed address this often: ignoring one is enough."""
 STALE_AFTER = timedelta(days=2)
 """A reply email not sent within this long (reply emails were off, the mail server down) is dropped."""
 _PARENT = comments.alias("parent")
@@ -182,15 +185,21 @@ def enqueue_replies(connection: redis.Redis, engine: Engine, config: Any) -> int
         query = select(reply_notices.c.comment_id).where(reply_notices.c.done_at.is_(None))
         due = list(conn.execute(query.order_by(reply_notices.c.created_at).limit(500)).scalars())
     notices = Queue(queue.NOTIFY_QUEUE, connection=connection, serializer=JSONSerializer)
+    ids = [f"notify-reply-{comment_id}" for comment_id in due]
     queued = 0
-    for comment_id in due:
+    jobs = Job.fetch_many(ids, connection=connection, serializer=JSONSerializer)
+    for comment_id, job_id, job in zip(due, ids, jobs, strict=True):
+        if job is not None:
+            if job.get_status(refresh=False) in queue.LIVE:
+                continue
+            job.delete()  # finished before the notice was reopened (a confirmation came): send it again
         try:
             notices.enqueue(
-                REPLY_FUNCTION, comment_id, job_id=f"notify-reply-{comment_id}", unique=True, retry=queue.RETRY,
+                REPLY_FUNCTION, comment_id, job_id=job_id, unique=True, retry=queue.RETRY,
                 result_ttl=queue.RESULT_TTL, failure_ttl=queue.FAILURE_TTL,
                 on_failure=Callback("workers.notify.on_reply_failure"), description=f"email about reply {comment_id}")
             queued += 1
-        except DuplicateJobError:
+        except DuplicateJobError:  # another worker's sweep queued it a moment ago
             continue
     return queued
 
@@ -204,22 +213,37 @@ def notify_reply(comment_id: int) -> str:
         return "gone"
     outcome = _why_not(found, config)
     if outcome is None:
-        job = get_current_job()
-        assert job is not None, "runs as an RQ job"
-        recipient = hashlib.sha256(found["parent_email"].lower().encode()).hexdigest()[:24]  # no address in Redis
-        counter, sent = _count_this_hour(job.connection, REPLY_COUNTER.format(recipient=recipient))
-        if sent > REPLIES_PER_HOUR:
-            outcome = "capped"
-        else:
-            try:
-                send(config, reply_message(dict(found), config))
-            except Exception:
-                job.connection.decr(counter)
-                raise
-            outcome = "sent"
+        outcome = _deliver(dict(found), config)
     _done(comment_id, outcome)
     logger.info("reply %s: email to the parent's author %s", comment_id, outcome)
     return outcome
+
+
+def _deliver(found: dict[str, Any], config: Any) -> str:
+    """The reply email to a confirmed address; to another, a confirmation email, at most one a week."""
+    address = found["parent_email"].lower()
+    with get_engine().connect() as conn:
+        subscriber = conn.execute(select(reply_subscribers).where(reply_subscribers.c.email == address)).first()
+    confirmed = subscriber is not None and subscriber.confirmed_at is not None
+    if not confirmed and subscriber is not None and subscriber.asked_at is not None and (
+            store.utcnow() - store.as_utc(subscriber.asked_at) < ASK_EVERY):
+        return "unconfirmed"
+    job = get_current_job()
+    assert job is not None, "runs as an RQ job"
+    recipient = hashlib.sha256(address.encode()).hexdigest()[:24]  # no address in Redis
+    counter, sent = _count_this_hour(job.connection, REPLY_COUNTER.format(recipient=recipient))
+    if sent > REPLIES_PER_HOUR:
+        return "capped"
+    try:
+        send(config, reply_message(found, config) if confirmed else confirmation_message(found, config))
+    except Exception:
+        job.connection.decr(counter)
+        raise
+    if confirmed:
+        return "sent"
+    with get_engine().begin() as conn:
+        set_subscriber(conn, address, asked_at=store.utcnow())
+    return "confirmation sent"
 
 
 def on_reply_failure(job: Any, connection: Any, exc_type: type, exc_value: BaseException, traceback: Any) -> None:
@@ -267,7 +291,7 @@ def _done(comment_id: int, outcome: str) -> None:
 def reply_message(found: dict[str, Any], config: Any) -> EmailMessage:
     """The email about one reply: who answered, the reply quoted, where to read it, how to stop these."""
     post = _line(found["post_id"])
-    unsubscribe = f"{config['BASE_URL']}/unsubscribe?{urlencode({'token': unsubscribe_token(found['parent_id'])})}"
+    unsubscribe = f"{config['BASE_URL']}/unsubscribe?{urlencode({'token': token(found['parent_id'], UNSUBSCRIBE)})}"
     page = _page(found, config)
     lines = [
         f"{_line(found['author'])} replied to your comment on {post}:",
@@ -283,6 +307,22 @@ def reply_message(found: dict[str, Any], config: Any) -> EmailMessage:
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
+
+
+def confirmation_message(found: dict[str, Any], config: Any) -> EmailMessage:
+    """The double opt-in email. Nothing a commenter wrote is in it (not even the post id), so a box
+    ticked with someone else's address cannot carry a spammer's words to them."""
+    link = f"{config['BASE_URL']}/confirm-replies?{urlencode({'token': token(found['parent_id'], CONFIRM)})}"
+    site = urlsplit(config["BASE_URL"]).hostname
+    lines = [
+        f"Someone, probably you, posted a comment on {site} with this address and asked to be emailed",
+        "when someone replies. A reply has just been published.",
+        "",
+        f"To get it, and future replies, confirm: {link}",
+        "",
+        "If that was not you, ignore this email: nothing else will come, and at most one such question a week.",
+    ]
+    return _message(config, f"Confirm emails about replies on {site}", "\n".join(lines), found["parent_email"])
 
 
 def _page(found: Any, config: Any) -> str | None:

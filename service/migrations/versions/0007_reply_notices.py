@@ -1,4 +1,4 @@
-"""Reply notifications: the commenter's opt-in and the outbox of reply emails.
+"""Reply notifications: the commenter's opt-in, the outbox of reply emails, the confirmed addresses.
 
 Revision ID: 0007
 Revises: 0006
@@ -27,8 +27,15 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(40), nullable=True),
     )
     op.create_index("ix_reply_notices_done_created", "reply_notices", ["done_at", "created_at"])
+    op.create_table(
+        "reply_subscribers",
+        sa.Column("email", sa.String(100), primary_key=True),
+        sa.Column("asked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("reply_subscribers")
     op.drop_table("reply_notices")
     op.drop_column("comments", "notify_replies")
