@@ -320,7 +320,8 @@ def confirmation_message(found: dict[str, Any], config: Any) -> EmailMessage:
         "",
         f"To get it, and future replies, confirm: {link}",
         "",
-        "If that was not you, ignore this email: nothing else will come, and at most one such question a week.",
+        "If that was not you, ignore this email: no reply will be sent to this address, and this",
+        "question comes at most once a week.",
     ]
     return _message(config, f"Confirm emails about replies on {site}", "\n".join(lines), found["parent_email"])
 
