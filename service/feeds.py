@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from . import store
 from .cors import cors
 from .db import get_engine
-from .public import counts_error, origin_of
+from .public import counts_error, link_on_site
 
 FEED_SIZE = 50
 """Entries per feed, newest first, as WordPress's default of its comment feeds (posts_per_rss is 10; Isso 100)."""
@@ -56,14 +56,12 @@ def feed() -> ResponseReturnValue:
 
 def entry(row: Any, base: str) -> dict[str, Any]:
     created = store.as_utc(row["created_at"]).isoformat()
-    referrer = row["referrer"]
-    on_site = referrer and origin_of(referrer) in current_app.config["ALLOWED_ORIGINS"]
     return {
         "id": tag(base, f"comment-{row['id']}"),
         "title": f"{row['author']} on {row['post_id']}",
         "author": row["author"],
         "uri": row["url"],
-        "link": f"{referrer.split('#')[0]}#comment-{row['id']}" if on_site else None,
+        "link": link_on_site([row["referrer"]], row["id"], current_app.config["ALLOWED_ORIGINS"]),
         "updated": created,
         "content": row["content"],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,7 +107,7 @@ def answer_accepted(comment_id: int, values: dict[str, Any], redirect_to: str | 
         return jsonify(id=comment_id, status=status.PENDING, comment=comment), 202
     target = allowed_redirect(redirect_to)
     if target:
-        return redirect(f"{target.split('#')[0]}#comment-{comment_id}", code=303)
+        return redirect(comment_url(target, comment_id), code=303)
     return render_template("public/received.html", comment=comment), 202
 
 
@@ -117,6 +118,17 @@ def origin_of(url: str) -> str:
     except ValueError:
         return ""
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def comment_url(page: str, comment_id: int) -> str:
+    """The page with the comment's anchor: a site's thread marks each comment #comment-<id>."""
+    return f"{page.split('#')[0]}#comment-{comment_id}"
+
+
+def link_on_site(pages: Iterable[str | None], comment_id: int, origins: Sequence[str]) -> str | None:
+    """comment_url() of the first page on one of the site's own origins; None rather than a stranger's page."""
+    page = next((page for page in pages if page and origin_of(page) in origins), None)
+    return comment_url(page, comment_id) if page else None
 
 
 def allowed_redirect(url: str | None) -> str | None:

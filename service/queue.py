@@ -87,14 +87,20 @@ def enqueue_check(queue: Queue, comment_id: int, timeout: int, *, unique: bool =
     return True
 
 
+def clear_finished(job: Job | None) -> bool:
+    """Whether a job of this id may be enqueued: none is waiting or running; a finished or failed one is deleted."""
+    if job is None:
+        return True
+    if job.get_status(refresh=False) in LIVE:
+        return False
+    job.delete()
+    return True
+
+
 def requeue(queue: Queue, comment_id: int, timeout: int, job: Job | None = None) -> bool:
     """Enqueue unless a job is live; a finished or failed job of the same id is replaced."""
     job = job or Job.fetch_many([job_id(comment_id)], connection=queue.connection, serializer=JSONSerializer)[0]
-    if job is not None:
-        if job.get_status(refresh=False) in LIVE:
-            return False
-        job.delete()
-    return enqueue_check(queue, comment_id, timeout)
+    return clear_finished(job) and enqueue_check(queue, comment_id, timeout)
 
 
 def try_enqueue(queue: Queue, comment_id: int, timeout: int) -> None:

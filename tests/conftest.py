@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
 import socket
@@ -9,10 +11,12 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -266,3 +270,33 @@ class Admin:
 @pytest.fixture()
 def admin(app: Flask) -> Admin:
     return Admin(app)
+
+
+# A real SMTP server on loopback (aiosmtpd), for the emails to moderators and commenters ---------------
+
+
+class Inbox:
+    """aiosmtpd handler: every message the server accepted, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+def serve(inbox: Inbox, **options: Any) -> tuple[Controller, int]:
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    return controller, port
+
+
+@pytest.fixture()
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    controller, port = serve(inbox)
+    yield inbox, port
+    controller.stop()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import ssl
 import subprocess
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
 from rq import Queue
@@ -24,38 +20,11 @@ from service import queue, status
 from service.config import ConfigError, from_environment
 from workers import notify
 
-from .conftest import free_port, valid
+from .conftest import Inbox, free_port, serve, valid
 from .test_worker import AKISMET_DOWN, comment, submit
 
 MODERATORS = ("moderator@example.org", "second@example.org")
 BASE = "https://comments.example.org"
-
-
-class Inbox:
-    """aiosmtpd handler: every message the server accepted, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-
-def serve(inbox: Inbox, **options: Any) -> tuple[Controller, int]:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    return controller, port
-
-
-@pytest.fixture()
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    controller, port = serve(inbox)
-    yield inbox, port
-    controller.stop()
 
 
 def notifying_app(app_factory: Any, port: int, **overrides: Any) -> Flask:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,8 +18,8 @@ from service.privacy import erase, personal_data
 from service.schema import comments, reply_notices, reply_subscribers
 from workers import notify
 
-from .conftest import valid
-from .test_notify import BASE, Inbox, body, smtp  # noqa: F401 - smtp is a fixture
+from .conftest import Inbox, valid
+from .test_notify import BASE, body
 from .test_worker import comment
 
 SITE = "https://blog.example"
@@ -67,7 +68,7 @@ REPLY = {"author": "Grace\nStop these emails: here", "email": "grace@example.org
 FIRST_LINE = f"Grace Stop these emails: here replied to your comment on {valid()['post_id']}:"
 
 
-def test_an_approved_reply_emails_the_parents_author_once(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
+def test_an_approved_reply_emails_the_parents_author_once(app_factory: Any, smtp: tuple[Inbox, int],
                                                           backend_url: str, work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port, backend_url)
@@ -94,7 +95,7 @@ def test_an_approved_reply_emails_the_parents_author_once(app_factory: Any, smtp
     assert len(inbox.messages) == 1 and notices(app) == [(reply_id, "sent")]
 
 
-def test_no_email_without_the_opt_in_or_to_oneself(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
+def test_no_email_without_the_opt_in_or_to_oneself(app_factory: Any, smtp: tuple[Inbox, int],
                                                    work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port)
@@ -105,7 +106,7 @@ def test_no_email_without_the_opt_in_or_to_oneself(app_factory: Any, smtp: tuple
     assert notices(app) == [] and inbox.messages == []
 
 
-def test_a_page_off_the_sites_origins_is_not_linked(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
+def test_a_page_off_the_sites_origins_is_not_linked(app_factory: Any, smtp: tuple[Inbox, int],
                                                     work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port)
@@ -118,7 +119,7 @@ def test_a_page_off_the_sites_origins_is_not_linked(app_factory: Any, smtp: tupl
     assert "evil.example" not in body(message) and "Read it on the page" not in body(message)
 
 
-def test_a_moderators_approval_and_reply_notify_too(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
+def test_a_moderators_approval_and_reply_notify_too(app_factory: Any, smtp: tuple[Inbox, int],
                                                    work: Any) -> None:
     from service.admin import decisions
 
@@ -161,7 +162,7 @@ def subscribers(app: Flask) -> dict[str, bool]:
 
 
 def test_the_first_reply_to_an_unconfirmed_address_asks_it_to_confirm(
-        app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:  # noqa: F811
+        app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port, confirmed=())
     parent_id, first = thread(app, work, PARENT, REPLY)
@@ -192,7 +193,7 @@ def test_the_first_reply_to_an_unconfirmed_address_asks_it_to_confirm(
 
 
 def test_the_unsubscribe_link_asks_then_stops_every_comment_of_that_address(
-        app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:  # noqa: F811
+        app_factory: Any, smtp: tuple[Inbox, int], work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port)
     parent_id, _ = thread(app, work, PARENT, REPLY)
@@ -218,7 +219,7 @@ def test_the_unsubscribe_link_asks_then_stops_every_comment_of_that_address(
         assert client.post("/unsubscribe", data={"token": bad}).status_code == 400
 
 
-def test_what_changed_before_the_email_went_is_respected(app_factory: Any, smtp: tuple[Inbox, int],  # noqa: F811
+def test_what_changed_before_the_email_went_is_respected(app_factory: Any, smtp: tuple[Inbox, int],
                                                          work: Any) -> None:
     inbox, port = smtp
     app = replying_app(app_factory, port, REPLY_NOTIFY=False,  # no email goes while the cases are set up
@@ -237,7 +238,7 @@ def test_what_changed_before_the_email_went_is_respected(app_factory: Any, smtp:
     assert dict(notices(app)) == {reply_id: outcome for outcome, (_, reply_id) in cases.items()}
 
 
-def test_each_recipient_gets_at_most_the_hourly_cap(app_factory: Any, smtp: tuple[Inbox, int], work: Any,  # noqa: F811
+def test_each_recipient_gets_at_most_the_hourly_cap(app_factory: Any, smtp: tuple[Inbox, int], work: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     inbox, port = smtp
     monkeypatch.setattr(notify, "REPLIES_PER_HOUR", 1)
@@ -257,11 +258,12 @@ def test_reply_emails_off_queue_nothing(app_factory: Any, redis_client: redis.Re
         assert notify.enqueue_replies(redis_client, get_engine(), app.config) == 0
 
 
-def test_reply_emails_need_a_sender() -> None:
-    with pytest.raises(ConfigError, match="COMMENTS_NOTIFY_FROM"):
-        from service import config
+def test_reply_emails_need_a_sender(tmp_path: Path) -> None:
+    from service import config
 
-        config.finish(from_environment({"COMMENTS_REPLY_NOTIFY": "true", "COMMENTS_SECRET_KEY": "k" * 20}), "/tmp")
+    with pytest.raises(ConfigError, match="COMMENTS_NOTIFY_FROM"):
+        config.finish(from_environment({"COMMENTS_REPLY_NOTIFY": "true", "COMMENTS_SECRET_KEY": "k" * 20}),
+                      str(tmp_path))
 
 
 @pytest.mark.parametrize(("sent", "stored"), [(True, True), ("on", True), ("1", True), ("", False), ("false", False),

@@ -29,12 +29,12 @@ from rq import Callback, Queue, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from service import queue, status, store
 from service.config import SMTP_SCHEMES
 from service.db import get_engine
-from service.public import origin_of
+from service.public import link_on_site
 from service.replies import CONFIRM, UNSUBSCRIBE, set_subscriber, token
 from service.schema import comments, reply_notices, reply_subscribers
 
@@ -189,10 +189,8 @@ def enqueue_replies(connection: redis.Redis, engine: Engine, config: Any) -> int
     queued = 0
     jobs = Job.fetch_many(ids, connection=connection, serializer=JSONSerializer)
     for comment_id, job_id, job in zip(due, ids, jobs, strict=True):
-        if job is not None:
-            if job.get_status(refresh=False) in queue.LIVE:
-                continue
-            job.delete()  # finished before the notice was reopened (a confirmation came): send it again
+        if not queue.clear_finished(job):  # a finished one: the notice was reopened by a confirmation
+            continue
         try:
             notices.enqueue(
                 REPLY_FUNCTION, comment_id, job_id=job_id, unique=True, retry=queue.RETRY,
@@ -222,11 +220,9 @@ def notify_reply(comment_id: int) -> str:
 def _deliver(found: dict[str, Any], config: Any) -> str:
     """The reply email to a confirmed address; to another, a confirmation email, at most one a week."""
     address = found["parent_email"].lower()
-    with get_engine().connect() as conn:
-        subscriber = conn.execute(select(reply_subscribers).where(reply_subscribers.c.email == address)).first()
-    confirmed = subscriber is not None and subscriber.confirmed_at is not None
-    if not confirmed and subscriber is not None and subscriber.asked_at is not None and (
-            store.utcnow() - store.as_utc(subscriber.asked_at) < ASK_EVERY):
+    confirmed = found["confirmed_at"] is not None
+    asked = found["asked_at"]
+    if not confirmed and asked is not None and store.utcnow() - store.as_utc(asked) < ASK_EVERY:
         return "unconfirmed"
     job = get_current_job()
     assert job is not None, "runs as an RQ job"
@@ -260,9 +256,11 @@ def _reply_query(comment_id: int) -> Any:
                reply_notices.c.created_at.label("due_since"), _PARENT.c.id.label("parent_id"),
                _PARENT.c.email.label("parent_email"), _PARENT.c.status.label("parent_status"),
                _PARENT.c.notify_replies, _PARENT.c.referrer.label("parent_referrer"),
-               _PARENT.c.created_at.label("parent_created_at"))
+               _PARENT.c.created_at.label("parent_created_at"), reply_subscribers.c.asked_at,
+               reply_subscribers.c.confirmed_at)
         .join(reply_notices, reply_notices.c.comment_id == reply.c.id)
         .join(_PARENT, _PARENT.c.id == reply.c.parent_id)
+        .outerjoin(reply_subscribers, reply_subscribers.c.email == func.lower(_PARENT.c.email))
         .where(reply.c.id == comment_id)
     )
 
@@ -292,7 +290,8 @@ def reply_message(found: dict[str, Any], config: Any) -> EmailMessage:
     """The email about one reply: who answered, the reply quoted, where to read it, how to stop these."""
     post = _line(found["post_id"])
     unsubscribe = f"{config['BASE_URL']}/unsubscribe?{urlencode({'token': token(found['parent_id'], UNSUBSCRIBE)})}"
-    page = _page(found, config)
+    # the page the reply (or else its parent) was posted from
+    page = link_on_site([found["referrer"], found["parent_referrer"]], found["id"], config["ALLOWED_ORIGINS"])
     lines = [
         f"{_line(found['author'])} replied to your comment on {post}:",
         "",
@@ -326,9 +325,3 @@ def confirmation_message(found: dict[str, Any], config: Any) -> EmailMessage:
     return _message(config, f"Confirm emails about replies on {site}", "\n".join(lines), found["parent_email"])
 
 
-def _page(found: Any, config: Any) -> str | None:
-    """The page the reply (or its parent) was posted from, only on one of the site's own origins."""
-    for referrer in (found["referrer"], found["parent_referrer"]):
-        if referrer and origin_of(referrer) in config["ALLOWED_ORIGINS"]:
-            return f"{referrer.split('#')[0]}#comment-{found['id']}"
-    return None
