@@ -31,7 +31,7 @@ def run(report: Report, model_path: str) -> None:
                 try:
                     wait_for(lambda: len(client.answers) >= BEFORE, 60)
                     redis_server.stop()
-                    first_down = len(client.answers) + 1  # the answer in flight may have enqueued already
+                    first_down = len(client.answers) + 1  # the comment in flight may have been relayed already
                     report.say(f"redis-server stopped (SIGTERM by PID) after {first_down - 1} answers")
                     wait_for(lambda: len(client.answers) >= first_down + DURING, 60)
                 finally:

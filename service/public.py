@@ -51,8 +51,6 @@ def create_comment() -> Any:
         comment_id = store.insert_comment(conn, values, state, reason)
         conn.commit()
     logger.info("comment %s stored as %s for post %s", comment_id, state, sub.post_id)
-    if state == status.PENDING:
-        queue.try_enqueue(queue.get_queue(), comment_id, config["JOB_TIMEOUT"])
     return answer_accepted(comment_id, values, sub.redirect_to)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 from flask import Flask, current_app
+from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
@@ -63,22 +64,20 @@ def get_queue() -> Queue:
     return make_queue(get_redis())
 
 
-def enqueue_check(queue: Queue, comment_id: int, timeout: int, *, unique: bool = True) -> bool:
+def enqueue_check(queue: Queue, comment_id: int, timeout: int, *, pipeline: Pipeline | None = None) -> bool:
     """Enqueue the spam check of one comment; False if it already has a job waiting or running.
 
-    unique=False is for a comment just stored, which has no job yet: RQ's uniqueness check is a
-    second round trip to Redis, and a job that still arrived twice (the sweeper racing the intake)
-    finds the verdict written and does nothing.
+    With a pipeline (the relay's, for comments that have no job yet) the job joins that transaction
+    unchecked: RQ's uniqueness check would be a round trip of its own, and a job that still arrives
+    twice (the sweeper racing the relay) finds the verdict written and does nothing.
     """
     options: dict[str, Any] = {
         "job_id": job_id(comment_id), "job_timeout": timeout, "result_ttl": RESULT_TTL,
         "failure_ttl": FAILURE_TTL, "retry": RETRY, "on_failure": Callback(FAILURE_CALLBACK),
         "description": f"spam check of comment {comment_id}",
     }
-    if not unique:
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue(JOB_FUNCTION, comment_id, pipeline=pipe, **options)
-            pipe.execute()
+    if pipeline is not None:
+        queue.enqueue(JOB_FUNCTION, comment_id, pipeline=pipeline, **options)
         return True
     try:
         queue.enqueue(JOB_FUNCTION, comment_id, unique=True, **options)
@@ -101,14 +100,6 @@ def requeue(queue: Queue, comment_id: int, timeout: int, job: Job | None = None)
     """Enqueue unless a job is live; a finished or failed job of the same id is replaced."""
     job = job or Job.fetch_many([job_id(comment_id)], connection=queue.connection, serializer=JSONSerializer)[0]
     return clear_finished(job) and enqueue_check(queue, comment_id, timeout)
-
-
-def try_enqueue(queue: Queue, comment_id: int, timeout: int) -> None:
-    """Enqueue a new comment's check after it is committed; if Redis is down the sweeper catches up later."""
-    try:
-        enqueue_check(queue, comment_id, timeout, unique=False)
-    except redis.RedisError as error:
-        logger.warning("comment %s stays pending: could not enqueue its check (%s)", comment_id, error)
 
 
 def sweep(engine: Engine, queue: Queue, timeout: int) -> int:

@@ -265,6 +265,21 @@ def pending_ids(conn: Connection, limit: int = 1000, after_id: int = 0) -> list[
     return list(conn.execute(query).scalars())
 
 
+def stored_since(conn: Connection, after_id: int, also: Sequence[int], limit: int) -> list[tuple[int, str]]:
+    """(id, status) of the comments stored after `after_id`, and of the ids in `also`, oldest first."""
+    query = (
+        select(comments.c.id, comments.c.status)
+        .where(or_(comments.c.id > after_id, comments.c.id.in_(also)) if also else comments.c.id > after_id)
+        .order_by(comments.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.status) for row in conn.execute(query)]
+
+
+def last_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(comments.c.id), 0))).scalar_one())
+
+
 def pending_among(conn: Connection, ids: list[int]) -> list[int]:
     query = select(comments.c.id).where(comments.c.id.in_(ids), comments.c.status == status.PENDING)
     return list(conn.execute(query).scalars())

@@ -195,6 +195,15 @@ def work() -> Callable[[Flask], bool]:
     return run
 
 
+def relay(app: Flask) -> int:
+    """One pass of the workers' relay: the checks of comments stored since the last pass are enqueued."""
+    from service import queue
+    from service import relay as relay_module
+
+    with app.app_context():
+        return relay_module.relay(get_engine(), queue.get_queue(), app.config["JOB_TIMEOUT"])
+
+
 def lessons(client: redis.Redis) -> list[list[Any]]:
     """The arguments (comment id, spam?) of every learning job waiting on the queue, oldest first."""
     from rq import Queue

@@ -20,7 +20,7 @@ from service import queue, status
 from service.config import ConfigError, from_environment
 from workers import notify
 
-from .conftest import Inbox, free_port, serve, valid
+from .conftest import Inbox, free_port, relay, serve, valid
 from .test_worker import AKISMET_DOWN, comment, submit
 
 MODERATORS = ("moderator@example.org", "second@example.org")
@@ -76,6 +76,7 @@ def test_the_final_failure_of_a_check_notifies_too(app_factory: Any, smtp: tuple
     inbox, port = smtp
     app = notifying_app(app_factory, port, MODERATION="auto", **AKISMET_DOWN)
     comment_id = submit(app)
+    relay(app)
     job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
     job.retries_left = 0
     job.save()

@@ -19,7 +19,7 @@ from service import queue, status, store, word_lists
 from service.db import get_engine
 from workers.spam_check import check_comment
 
-from .conftest import valid, wait_for
+from .conftest import relay, valid, wait_for
 
 
 def submit(app: Flask, **changes: Any) -> int:
@@ -40,6 +40,7 @@ def audit(app: Flask, comment_id: int) -> list[tuple[str | None, str, str]]:
 
 def test_job_carries_only_the_id_as_json_under_a_stable_id(app: Flask, redis_client: redis.Redis) -> None:
     comment_id = submit(app)
+    assert relay(app) == 1
     raw = redis_client.hget(f"rq:job:{queue.job_id(comment_id)}", "data")
     assert raw is not None
     payload = json.loads(zlib.decompress(raw))
@@ -95,6 +96,7 @@ def test_final_failure_holds_the_comment_with_the_error(app_factory: Any, redis_
                                                         work: Any) -> None:
     app = app_factory(**AKISMET_DOWN)
     comment_id = submit(app)
+    relay(app)
     job = Job.fetch(queue.job_id(comment_id), connection=redis_client, serializer=JSONSerializer)
     job.retries_left = 0
     job.save()
@@ -118,6 +120,7 @@ def test_failure_with_retries_left_keeps_it_pending_and_scheduled(app_factory: A
 def test_sweeper_re_enqueues_pending_comments_without_a_live_job(app: Flask, redis_client: redis.Redis,
                                                                  work: Any, lost: str) -> None:
     comment_id = submit(app)
+    relay(app)
     if lost == "flushed":  # Redis restarted without persistence
         redis_client.flushdb()
     else:  # the worker died mid-job: RQ files the job as failed
@@ -156,14 +159,20 @@ def test_spam_stays_spam_under_the_all_policy(app_factory: Any) -> None:
 
 
 def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: str, redis_url: str,
-                                                      model_path: str) -> None:
-    """A real `comments worker` process, started before the comment arrives, writes its verdict."""
+                                                      redis_client: redis.Redis, model_path: str) -> None:
+    """A real `comments worker` process, started before the comment arrives, relays it and writes its verdict.
+
+    Its sweeper runs once at start and then not for ten minutes: only the relay thread can enqueue the check.
+    """
+    from service import relay
+
     env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
-           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_SWEEP_SECONDS": "1",
+           "COMMENTS_SECRET_KEY": "test-secret-key-0123456789", "COMMENTS_SWEEP_SECONDS": "600",
            "COMMENTS_MODEL_PATH": model_path}
     process = subprocess.Popen([sys.executable, "-m", "service", "worker"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+        wait_for(lambda: redis_client.exists(relay.STATE_KEY), timeout=30)  # its first maintenance is done
         comment_id = submit(app)
         wait_for(lambda: comment(app, comment_id)["status"] != status.PENDING, timeout=30)
         assert comment(app, comment_id)["status"] == status.APPROVED
@@ -272,6 +281,7 @@ def test_a_spam_check_costs_few_redis_commands(app: Flask, redis_client: redis.R
     """RQ's own bookkeeping was 51 commands per job before SweepingWorker trimmed it; a guard against its return."""
     ids = [submit(app, author=f"Reader {n}", email=f"reader{n}@example.org", comment=f"Thought number {n}.")
            for n in range(20)]
+    relay(app)
     redis_client.config_resetstat()
     work(app)
     calls = sum(stats["calls"] for name, stats in redis_client.info("commandstats").items()

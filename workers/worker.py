@@ -9,6 +9,7 @@ the process is not lost: RQ marks it failed and the sweeper re-enqueues its comm
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from flask import Flask
@@ -16,7 +17,7 @@ from redis.client import Pipeline
 from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
-from service import queue
+from service import queue, relay
 from service.admin.purge import purge_old
 from service.db import get_engine
 from service.store import utcnow
@@ -82,6 +83,8 @@ class SweepingWorker(SimpleWorker):
             self.register_birth()
             self._key_expires = 0.0
         with self.app.app_context():
+            # The relay first: the sweep then finds the comments it enqueued live and leaves them be.
+            relay.relay(get_engine(), self.queues[0], self.app.config["JOB_TIMEOUT"])
             count = queue.sweep(get_engine(), self.queues[0], self.app.config["JOB_TIMEOUT"])
             if count:
                 logger.info("sweeper re-enqueued %d pending comments", count)
@@ -107,12 +110,46 @@ def make_worker(app: Flask) -> SweepingWorker:
     return worker
 
 
+class RelayThread(threading.Thread):
+    """The relay, every RELAY_SECONDS beside the jobs of the main thread (it mostly waits on the database).
+
+    A failing pass (Redis or the database down) is logged once and retried with a growing pause;
+    whatever it misses meanwhile stays pending in the database for the next pass or the sweeper.
+    """
+
+    def __init__(self, app: Flask, jobs: Queue) -> None:
+        super().__init__(name="relay", daemon=True)
+        self.app, self.jobs = app, jobs
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        pause = relay.RELAY_SECONDS
+        with self.app.app_context():
+            engine, timeout = get_engine(), self.app.config["JOB_TIMEOUT"]
+            while not self.stopping.wait(pause):
+                try:
+                    relay.relay(engine, self.jobs, timeout)
+                except Exception:  # a dead thread would leave every comment to the sweeper
+                    if pause == relay.RELAY_SECONDS:
+                        logger.exception("relay failed; retrying with a growing pause")
+                    pause = min(pause * 2, self.app.config["SWEEP_SECONDS"])
+                else:
+                    pause = relay.RELAY_SECONDS
+
+
 def run(app: Flask, burst: bool = False) -> bool:
     """Work until stopped (or, with burst, until the queue is empty); retries with back-off need the scheduler.
 
-    The classifier is loaded before the first job, once per process.
+    The classifier is loaded before the first job, once per process. A burst worker relays once, at
+    its first maintenance pass; a lasting one also runs the relay thread.
     """
     worker = make_worker(app)
     with app.app_context():
         model.current(app.config)
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        relay_thread = RelayThread(app, worker.queues[0])
+        if not burst:
+            relay_thread.start()
+        try:
+            return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        finally:
+            relay_thread.stopping.set()

@@ -1,0 +1,118 @@
+"""The relay: the intake only commits, and the workers' relay turns new pending comments into RQ jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from service import queue, relay, status, store
+from service.db import get_engine
+
+from .conftest import relay as relay_pass
+from .conftest import valid
+
+
+def submit(app: Flask, **changes: Any) -> int:
+    response = app.test_client().post("/comments", json=valid(**changes))
+    assert response.status_code == 202, response.get_json()
+    return int(response.get_json()["id"])
+
+
+def has_job(client: redis.Redis, comment_id: int) -> bool:
+    return bool(client.exists(f"rq:job:{queue.job_id(comment_id)}"))
+
+
+def state(client: redis.Redis) -> dict[str, Any]:
+    raw = client.get(relay.STATE_KEY)
+    assert raw is not None
+    return dict(json.loads(raw))
+
+
+def store_with_id(app: Flask, comment_id: int) -> None:
+    """A pending comment under a chosen id: one whose transaction committed after a later id's had."""
+    values = {"id": comment_id, "post_id": "seed", "parent_id": None, "author": "Late", "email": "late@example.org",
+              "url": None, "content": f"late {comment_id}", "original": f"late {comment_id}", "ip": None,
+              "user_agent": None, "referrer": None}
+    with app.app_context(), get_engine().begin() as conn:
+        store.insert_comment(conn, values, status.PENDING)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_app(request: pytest.FixtureRequest, app_factory: Callable[..., Flask]) -> Flask:
+    return app_factory(request.getfixturevalue(f"{request.param}_url"))
+
+
+def test_the_intake_commits_and_the_relay_enqueues(any_app: Flask, redis_client: redis.Redis) -> None:
+    first = submit(any_app)
+    assert redis_client.dbsize() == 0  # the submission did not touch Redis
+    assert relay_pass(any_app) == 1  # a first pass sweeps: Redis held no cursor
+    job = Job.fetch(queue.job_id(first), connection=redis_client, serializer=JSONSerializer)
+    assert job.args == [first] and job.origin == queue.QUEUE_NAME
+    assert state(redis_client) == {"after": first, "holes": {}}
+    assert relay_pass(any_app) == 0
+
+    later = [submit(any_app, comment=f"Thought {n}.") for n in range(3)]
+    spam = submit(any_app, comment="A bot's text.", url2="filled")  # the honeypot: stored as spam, no check
+    assert relay_pass(any_app) == 3
+    assert all(has_job(redis_client, i) for i in later) and not has_job(redis_client, spam)
+    assert state(redis_client) == {"after": spam, "holes": {}}
+    assert queue.make_queue(redis_client).count == 4
+
+
+def test_an_id_that_commits_below_the_cursor_is_relayed_on_a_later_pass(any_app: Flask,
+                                                                        redis_client: redis.Redis) -> None:
+    first = submit(any_app)
+    relay_pass(any_app)
+    store_with_id(any_app, first + 2)  # first + 1 drew its id earlier and has not committed yet
+    assert relay_pass(any_app) == 1
+    assert list(state(redis_client)["holes"]) == [str(first + 1)]
+    store_with_id(any_app, first + 1)
+    assert relay_pass(any_app) == 1
+    assert has_job(redis_client, first + 1)
+    assert state(redis_client) == {"after": first + 2, "holes": {}}
+
+
+def test_a_hole_is_forgotten_after_a_while(app: Flask, redis_client: redis.Redis,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    first = submit(app)
+    relay_pass(app)
+    store_with_id(app, first + 2)
+    relay_pass(app)
+    now = relay.time.time()
+    monkeypatch.setattr(relay.time, "time", lambda: now + relay.HOLE_SECONDS)
+    relay_pass(app)
+    assert state(redis_client)["holes"] == {}  # a rolled-back insert's id never comes; the sweeper is the net
+
+
+def test_one_relay_at_a_time(app: Flask, redis_client: redis.Redis) -> None:
+    relay_pass(app)
+    comment_id = submit(app)
+    lock = redis_client.lock(relay.LOCK_KEY, timeout=relay.LOCK_SECONDS)
+    assert lock.acquire(blocking=False)
+    assert relay_pass(app) == 0 and not has_job(redis_client, comment_id)
+    lock.release()
+    assert relay_pass(app) == 1 and has_job(redis_client, comment_id)
+
+
+def test_a_batch_and_its_cursor_are_written_together(app: Flask, redis_client: redis.Redis,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    relay_pass(app)
+    before = state(redis_client)
+    ids = [submit(app, comment=f"Thought {n}.") for n in range(3)]
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise redis.ConnectionError("Redis went away mid-batch")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", fail)
+    with pytest.raises(redis.ConnectionError):
+        relay_pass(app)
+    monkeypatch.undo()
+    assert state(redis_client) == before and not any(has_job(redis_client, i) for i in ids)
+    assert relay_pass(app) == 3
