@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, true, update
 
 from . import status
+from .prepared import Prepared
 from .schema import comment_domains, comments, reply_notices, spam_marks, status_changes
 
 PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
@@ -24,11 +25,12 @@ SPAM_CHECK = "spam-check"
 MODERATOR = "moderator:"
 """Actors: the intake, the worker's check, and `moderator:<name>`."""
 
-# The intake's statements are built once: SQLAlchemy then reuses their compiled form, and
-# building a statement per request was the largest cost of POST /comments.
-INSERT_COMMENT = insert(comments).returning(comments.c.id)
-INSERT_CHANGE = insert(status_changes)
-INSERT_DOMAIN = insert(comment_domains)
+# The statements of every submission run as `Prepared`, compiled once per dialect: building a
+# statement per request was once the largest cost of POST /comments, and SQLAlchemy's work per
+# execution was the next.
+INSERT_COMMENT = Prepared(insert(comments).returning(comments.c.id))
+INSERT_CHANGE = Prepared(insert(status_changes))
+INSERT_DOMAIN = Prepared(insert(comment_domains))
 SAME_TEXT = (
     select(comments.c.id)
     .where(
@@ -39,7 +41,7 @@ SAME_TEXT = (
     .limit(1)
 )
 """The same text from the same author or email on the same post: the import's test of "already stored"."""
-DUPLICATE = SAME_TEXT.where(comments.c.status != status.TRASH)
+DUPLICATE = Prepared(SAME_TEXT.where(comments.c.status != status.TRASH))
 GET_COMMENT = select(comments).where(comments.c.id == bindparam("id"))
 SET_VERDICT = (
     update(comments)
@@ -49,10 +51,10 @@ SET_VERDICT = (
             updated_at=bindparam("now", type_=comments.c.updated_at.type))
 )
 """The worker's statements, built once for the same reason."""
-APPROVED_IN_POST = select(comments.c.id).where(
+APPROVED_IN_POST = Prepared(select(comments.c.id).where(
     comments.c.id == bindparam("id"), comments.c.post_id == bindparam("post_id"),
     comments.c.status == status.APPROVED,
-)
+))
 
 
 def utcnow() -> datetime:
@@ -68,7 +70,7 @@ def record_change(
     conn: Connection, comment_id: int, from_status: str | None, to_status: str, actor: str, reason: str | None
 ) -> None:
     """Append one entry to the audit trail."""
-    conn.execute(INSERT_CHANGE, {"comment_id": comment_id, "from_status": from_status, "to_status": to_status,
+    INSERT_CHANGE.rows(conn, {"comment_id": comment_id, "from_status": from_status, "to_status": to_status,
                                  "actor": actor, "reason": reason, "created_at": utcnow()})
 
 
@@ -82,13 +84,14 @@ def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason:
     row = {
         "reasons": [],
         "signals": {},
+        "notify_replies": False,
         "created_at": now,
         **values,
         "status": state,
         "content_hash": content_hash(values["original"]),
         "updated_at": now,
     }
-    comment_id = int(conn.execute(INSERT_COMMENT, row).scalar_one())
+    [(comment_id,)] = INSERT_COMMENT.rows(conn, row)
     record_change(conn, comment_id, None, state, actor, reason)
     write_domains(conn, comment_id, row["content"], row.get("url"))
     return comment_id
@@ -96,7 +99,7 @@ def insert_comment(conn: Connection, values: dict[str, Any], state: str, reason:
 
 def write_domains(conn: Connection, comment_id: int, content: str, url: str | None) -> None:
     if domains := link_domains(content, url):
-        conn.execute(INSERT_DOMAIN, [{"comment_id": comment_id, "domain": d} for d in sorted(domains)])
+        INSERT_DOMAIN.many(conn, [{"comment_id": comment_id, "domain": d} for d in sorted(domains)])
 
 
 def domain_of(url: str) -> str | None:
@@ -125,11 +128,11 @@ def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:
 def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
     """The same text from the same author or email on the same post, trash aside (as WordPress checks)."""
     params = {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email}
-    return conn.execute(DUPLICATE, params).first() is not None
+    return bool(DUPLICATE.rows(conn, params))
 
 
 def is_approved_in_post(conn: Connection, comment_id: int, post_id: str) -> bool:
-    return conn.execute(APPROVED_IN_POST, {"id": comment_id, "post_id": post_id}).first() is not None
+    return bool(APPROVED_IN_POST.rows(conn, {"id": comment_id, "post_id": post_id}))
 
 
 def has_approved_comment(conn: Connection, email: str) -> bool:
