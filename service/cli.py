@@ -54,7 +54,8 @@ def db_upgrade() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the production server (gunicorn)."""
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm", "service:create_app()"]
+            "--access-logfile", "-", "--logger-class", "service.access_log.Logger", "--worker-tmp-dir", "/dev/shm",
+            "service:create_app()"]
     click.echo(f"Serving on http://{host}:{port} with {workers} workers.")
     sys.stdout.flush()
     os.execv(sys.executable, args)

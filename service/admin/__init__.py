@@ -48,8 +48,8 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """Without a session cookie (every public request) skip building the signing serializer: 50 µs each."""
-        if not request.cookies.get(self.get_cookie_name(app)):
+        """Without a session cookie (every public request) skip parsing cookies and building the serializer."""
+        if f"{self.get_cookie_name(app)}=" not in request.environ.get("HTTP_COOKIE", ""):
             return self.session_class()
         return super().open_session(app, request)
 
