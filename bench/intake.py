@@ -5,8 +5,8 @@
 For each sanitizer engine (bleach, nh3): a fresh SQLite database (`comments db upgrade`), a
 private redis-server and `comments serve --workers 2` (gunicorn, sync workers) with flood
 control off. The baseline is bench/minimal_app.py under the same gunicorn settings. No worker
-consumes the queue: the intake only validates, sanitizes, stores and enqueues, which is what a
-submitter waits for. Rows: each comment kind and their equal mix; per row and server, the
+runs: the intake validates, sanitizes and stores (a worker's relay enqueues the check later), which
+is what a submitter waits for. Rows: each comment kind and their equal mix; per row and server, the
 rounds alternate which server goes first so noise hits both, and medians are reported.
 
 Load comes from wrk (`apt-get install wrk`) for `--seconds` per measurement; without wrk a
@@ -200,7 +200,7 @@ def engine_rows(bench: Bench, engine: str, minimal: Server, folder: Path) -> lis
 
 
 def check_store(database: Path, redis_url: str) -> None:
-    """Every stored comment is pending with its spam check waiting in the queue (nothing consumed it)."""
+    """Every stored comment is pending, and no check was queued: without a worker there is no relay."""
     import redis
 
     with sqlite3.connect(database) as conn:
