@@ -55,7 +55,7 @@ def relay(engine: Engine, queue: Queue, timeout: int) -> int:
     finally:
         try:
             lock.release()
-        except LockError:  # held past LOCK_SECONDS and taken over: the state write decides nothing
+        except LockError:  # held past LOCK_SECONDS: another relay may have enqueued the same batch, harmlessly
             logger.warning("the relay held its lock longer than %d s", LOCK_SECONDS)
 
 
