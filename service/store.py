@@ -9,7 +9,22 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import text as literal_sql
 
 from . import status
 from .prepared import Prepared
@@ -125,9 +140,26 @@ def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:
     return conn.execute(GET_COMMENT, {"id": comment_id}).mappings().first()
 
 
+WRITE_LOCK = Prepared(literal_sql("BEGIN IMMEDIATE"))
+TEXT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+
+
 def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
-    """The same text from the same author or email on the same post, trash aside (as WordPress checks)."""
-    params = {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email}
+    """The same text from the same author or email on the same post, trash aside (as WordPress checks).
+
+    Until the transaction ends, a submission of the same text to the same post waits, so the check and
+    the insert after it cannot interleave with another's (two clicks on Submit at once would otherwise
+    both find nothing and both insert). SQLite takes its write lock now rather than at the insert;
+    PostgreSQL takes a transaction-level advisory lock on the post and the text.
+    """
+    text_hash = content_hash(original)
+    if conn.dialect.name == "sqlite":
+        if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            WRITE_LOCK.rows(conn, {})
+    else:
+        key = hashlib.sha256(f"{post_id}\0{text_hash}".encode()).digest()[:8]
+        TEXT_LOCK.rows(conn, {"key": int.from_bytes(key, "big", signed=True)})
+    params = {"content_hash": text_hash, "post_id": post_id, "author": author, "email": email}
     return bool(DUPLICATE.rows(conn, params))
 
 

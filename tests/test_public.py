@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -165,6 +167,30 @@ def test_same_comment_again_is_409(app: Flask, client: FlaskClient) -> None:
     assert again.status_code == 409 and "comment" in again.get_json()["errors"]
     assert post_json(client, valid(post_id="another-post")).status_code == 202
     assert len(rows(app)) == 2
+
+
+def test_one_text_posted_twice_at_once_is_stored_once(any_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each submission waits after its duplicate check for the other to get as far: without the lock
+    that check holds until the commit, both would find nothing and both would insert."""
+    barrier = threading.Barrier(2, timeout=2)
+    check = store.is_duplicate
+
+    def check_then_wait(*args: Any) -> bool:
+        found = check(*args)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(store, "is_duplicate", check_then_wait)
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda: codes.append(post_json(any_app.test_client(), valid()).status_code))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [202, 409]
+    assert len(rows(any_app)) == 1
 
 
 def test_flood_answers_429_with_retry_after(app_factory: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,11 +41,6 @@ def store_with_id(app: Flask, comment_id: int) -> None:
               "user_agent": None, "referrer": None}
     with app.app_context(), get_engine().begin() as conn:
         store.insert_comment(conn, values, status.PENDING)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_app(request: pytest.FixtureRequest, app_factory: Callable[..., Flask]) -> Flask:
-    return app_factory(request.getfixturevalue(f"{request.param}_url"))
 
 
 def test_the_intake_commits_and_the_relay_enqueues(any_app: Flask, redis_client: redis.Redis) -> None:
