@@ -192,6 +192,7 @@ ADMIN_COMMENT = {
         "email": {"type": "string"}, "ip": {"type": ["string", "null"]},
         "user_agent": {"type": ["string", "null"]}, "referrer": {"type": ["string", "null"]},
         "original": {"type": "string"}, "spam_score": {"type": ["number", "null"]},
+        "notify_replies": {"type": "boolean", "description": "The author asked for emails about replies."},
         "reasons": {"type": "array", "items": {"type": "object", "properties": {
             "check": {"type": "string"}, "score": {"type": "number"}, "reason": {"type": "string"},
             "verdict": {"type": "string"}}}},

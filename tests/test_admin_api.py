@@ -31,7 +31,8 @@ def api_admin(any_app: Flask) -> Admin:
 
 def test_list_filters_pages_and_orders(any_app: Flask, api_admin: Admin) -> None:
     held = [add(any_app, status.HELD, original=f"held number {n}", content=f"held {n}") for n in range(5)]
-    add(any_app, status.HELD, post_id="p2", author="Bob", email="bob@example.org", ip="198.51.100.7")
+    add(any_app, status.HELD, post_id="p2", author="Bob", email="bob@example.org", ip="198.51.100.7",
+        notify_replies=True)
     add(any_app, status.APPROVED)
     body = api_admin.api("GET", "/comments?status=held&per_page=2&page=1").get_json()
     assert (body["total"], body["page"], body["per_page"]) == (6, 1, 2)
@@ -44,6 +45,7 @@ def test_list_filters_pages_and_orders(any_app: Flask, api_admin: Admin) -> None
     assert api_admin.api("GET", "/comments?status=approved").get_json()["total"] == 1
     first = body["comments"][0]
     assert {"email", "ip", "user_agent", "original", "reasons", "spam_score"} <= set(first)
+    assert first["notify_replies"] is True and body["comments"][1]["notify_replies"] is False
 
 
 @pytest.mark.parametrize("query", ["status=nope", "page=0", "per_page=201", "per_page=x", "order=sideways",
