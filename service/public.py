@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("public", __name__)
 
+DUPLICATE = "Duplicate comment: it looks as though you have already said that."
+
 
 @bp.post("/comments")
 def create_comment() -> Any:
@@ -38,8 +40,7 @@ def create_comment() -> Any:
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
         if store.is_duplicate(conn, sub.post_id, sub.author, sub.email, sub.comment):
-            message = "Duplicate comment: it looks as though you have already said that."
-            return answer_errors({"comment": message}, 409, sub.redirect_to)
+            return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
         address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
         if wait := flood_wait(address):
             response = answer_errors({"comment": f"You are posting too quickly. Wait {wait} s."}, 429,
@@ -49,6 +50,9 @@ def create_comment() -> Any:
         values = comment_values(sub, content, address)
         state, reason = (status.SPAM, "honeypot field filled") if sub.honeypot_filled else (status.PENDING, None)
         comment_id = store.insert_comment(conn, values, state, reason)
+        if store.duplicated_meanwhile(conn, comment_id, sub.post_id, sub.author, sub.email, sub.comment):
+            conn.rollback()
+            return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
         conn.commit()
     logger.info("comment %s stored as %s for post %s", comment_id, state, sub.post_id)
     return answer_accepted(comment_id, values, sub.redirect_to)

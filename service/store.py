@@ -24,7 +24,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy import text as literal_sql
 
 from . import status
 from .prepared import Prepared
@@ -140,27 +139,38 @@ def get_comment(conn: Connection, comment_id: int) -> RowMapping | None:
     return conn.execute(GET_COMMENT, {"id": comment_id}).mappings().first()
 
 
-WRITE_LOCK = Prepared(literal_sql("BEGIN IMMEDIATE"))
 TEXT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+ANOTHER_WITH_TEXT = Prepared(SAME_TEXT.where(comments.c.status != status.TRASH, comments.c.id != bindparam("id")))
 
 
 def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
     """The same text from the same author or email on the same post, trash aside (as WordPress checks).
 
-    Until the transaction ends, a submission of the same text to the same post waits, so the check and
-    the insert after it cannot interleave with another's (two clicks on Submit at once would otherwise
-    both find nothing and both insert). SQLite takes its write lock now rather than at the insert;
-    PostgreSQL takes a transaction-level advisory lock on the post and the text.
+    On PostgreSQL, a submission of the same text to the same post then waits until this transaction
+    ends (an advisory lock on the post and the text), so two clicks on Submit at once cannot both find
+    nothing and both insert. SQLite has no such lock short of its write lock: see `duplicated_meanwhile`.
     """
     text_hash = content_hash(original)
-    if conn.dialect.name == "sqlite":
-        if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-            WRITE_LOCK.rows(conn, {})
-    else:
+    if conn.dialect.name != "sqlite":
         key = hashlib.sha256(f"{post_id}\0{text_hash}".encode()).digest()[:8]
         TEXT_LOCK.rows(conn, {"key": int.from_bytes(key, "big", signed=True)})
     params = {"content_hash": text_hash, "post_id": post_id, "author": author, "email": email}
     return bool(DUPLICATE.rows(conn, params))
+
+
+def duplicated_meanwhile(conn: Connection, comment_id: int, post_id: str, author: str, email: str,
+                         original: str) -> bool:
+    """On SQLite, after the insert: whether another submission stored the same text since `is_duplicate`.
+
+    SQLite's writers take turns from their first write to their commit, so a check after the insert sees
+    every earlier commit. Taking the write lock before `is_duplicate` instead (BEGIN IMMEDIATE) widened
+    the turns enough to cost 7 % of the intake's throughput. PostgreSQL's lock makes this moot.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    params = {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email,
+              "id": comment_id}
+    return bool(ANOTHER_WITH_TEXT.rows(conn, params))
 
 
 def is_approved_in_post(conn: Connection, comment_id: int, post_id: str) -> bool:

@@ -170,8 +170,9 @@ def test_same_comment_again_is_409(app: Flask, client: FlaskClient) -> None:
 
 
 def test_one_text_posted_twice_at_once_is_stored_once(any_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each submission waits after its duplicate check for the other to get as far: without the lock
-    that check holds until the commit, both would find nothing and both would insert."""
+    """Each submission waits after its duplicate check for the other to get as far, so both find nothing.
+    PostgreSQL's advisory lock keeps the second from getting that far; on SQLite the second finds the
+    first's comment in its check after the insert. Without either, both would be stored."""
     barrier = threading.Barrier(2, timeout=2)
     check = store.is_duplicate
 
