@@ -32,8 +32,12 @@ bp.after_request(cors)
 def feed() -> ResponseReturnValue:
     """The newest approved comments of one post (?post_id=) or of the whole site."""
     post_ids = request.args.getlist("post_id")
-    if len(post_ids) > 1 or (post_ids and counts_error(post_ids)):
-        return jsonify(errors={"post_id": "Give one post id (at most one), or none for the whole site."}), 422
+    if len(post_ids) > 1:
+        problem: str | None = "Give one post id, or none for the whole site."
+    else:
+        problem = counts_error(post_ids) if post_ids else None
+    if problem:
+        return jsonify(errors={"post_id": problem}), 422
     post_id = post_ids[0] if post_ids else None
     with get_engine().connect() as conn:
         rows = store.newest_approved(conn, post_id, FEED_SIZE)

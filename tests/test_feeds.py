@@ -82,10 +82,14 @@ def test_at_most_fifty_entries_and_an_etag(app: Flask) -> None:
     assert client.get("/feed", headers={"If-None-Match": tag}).status_code == 200
 
 
-@pytest.mark.parametrize("query", ["?post_id=a&post_id=b", "?post_id=" + "x" * 300, "?post_id=a%01"])
-def test_a_bad_post_id_is_a_422_naming_it(app: Flask, query: str) -> None:
+@pytest.mark.parametrize(("query", "sentence"), [
+    ("?post_id=a&post_id=b", "Give one post id, or none for the whole site."),
+    ("?post_id=" + "x" * 300, "A post id is at most 200 characters, without control characters."),
+    ("?post_id=a%01", "A post id is at most 200 characters, without control characters."),
+])
+def test_a_bad_post_id_is_a_422_naming_it_and_saying_what_is_wrong(app: Flask, query: str, sentence: str) -> None:
     answer = app.test_client().get(f"/feed{query}")
-    assert answer.status_code == 422 and "post_id" in answer.get_json()["errors"]
+    assert answer.status_code == 422 and answer.get_json()["errors"] == {"post_id": sentence}
 
 
 def test_an_empty_feed_is_valid(app: Flask) -> None:
