@@ -154,7 +154,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMENTS_FLOOD_SECONDS", "FLOOD_SECONDS", "15", _int_at_least(0),
             "Minimum seconds between two comments from one client address; 0 disables."),
     Setting("COMMENTS_TRUSTED_PROXIES", "TRUSTED_PROXIES", "", _networks,
-            "Addresses or networks whose `X-Forwarded-For` is believed; default none."),
+            "Addresses or networks whose `X-Forwarded-For` is believed; default none. A private or loopback "
+            "address that sends the header without being named here is logged once as a warning: behind "
+            "such a proxy every commenter would count as one address."),
     Setting("COMMENTS_MODERATION", "MODERATION", "auto", _choice(MODERATION_POLICIES),
             "`auto`, `first-time` or `all`."),
     Setting("COMMENTS_SANITIZER", "SANITIZER", "bleach", _choice(sanitize.ENGINES),
