@@ -10,9 +10,11 @@ import redis
 from flask import Flask
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from sqlalchemy import delete
 
 from service import queue, relay, status, store
 from service.db import get_engine
+from service.schema import comments
 
 from .conftest import relay as relay_pass
 from .conftest import valid
@@ -71,6 +73,24 @@ def test_an_id_that_commits_below_the_cursor_is_relayed_on_a_later_pass(any_app:
     assert relay_pass(any_app) == 1
     assert has_job(redis_client, first + 1)
     assert state(redis_client) == {"after": first + 2, "holes": {}}
+
+
+def test_an_id_given_out_again_below_the_cursor_is_relayed(any_app: Flask, redis_client: redis.Redis) -> None:
+    """SQLite gives the id of a deleted newest comment to the next one; a fresh database starts at 1."""
+    submit(any_app, comment="First.")
+    newest = submit(any_app, comment="Second.")
+    relay_pass(any_app)
+    with any_app.app_context(), get_engine().begin() as conn:
+        conn.execute(delete(comments).where(comments.c.id == newest))  # as "delete for ever" or the purge does
+    again = submit(any_app, comment="Third.")
+    for _ in range(2):  # the first pass finds the cursor above the newest comment and moves it back
+        relay_pass(any_app)
+    assert has_job(redis_client, again)
+    redis_client.set(relay.STATE_KEY, json.dumps({"after": again + 1000, "holes": {}}))  # another database's
+    later = submit(any_app, comment="Fourth.")
+    for _ in range(2):
+        relay_pass(any_app)
+    assert has_job(redis_client, later)
 
 
 def test_a_hole_is_forgotten_after_a_while(app: Flask, redis_client: redis.Redis,
