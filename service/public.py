@@ -88,6 +88,7 @@ def comment_values(sub: submission.Submission, content: str, address: str | None
         "referrer": (request.referrer or "")[:255] or None,
         "signals": token_signals(sub.token, current_app.config),
         "notify_replies": sub.notify_replies,
+        "created_at": store.utcnow(),
     }
 
 
@@ -104,7 +105,7 @@ def answer_errors(errors: dict[str, str], code: int, redirect_to: str | None = N
 
 def answer_accepted(comment_id: int, values: dict[str, Any], redirect_to: str | None) -> Any:
     """202 with the public comment as JSON; a form post goes back to the site, or to a small page."""
-    comment = store.public_view({**values, "id": comment_id, "status": status.PENDING, "created_at": store.utcnow()})
+    comment = store.public_view({**values, "id": comment_id, "status": status.PENDING})
     if wants_json():
         return jsonify(id=comment_id, status=status.PENDING, comment=comment), 202
     target = allowed_redirect(redirect_to)

@@ -40,6 +40,7 @@ def test_json_submission_is_stored_pending_and_answers_202(app: Flask, client: F
     assert body["comment"]["content"] == "The letter makes a fair point about <b>Secure Communities</b>."
     (row,) = rows(app)
     assert row["id"] == body["id"] and row["status"] == status.PENDING
+    assert body["comment"]["created_at"] == store.as_utc(row["created_at"]).isoformat()  # the stored time
     assert row["email"] == "ada@example.org" and row["ip"] == "127.0.0.1"
     assert row["original"] == valid()["comment"]
 
