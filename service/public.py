@@ -39,7 +39,8 @@ def create_comment() -> Any:
         check_parent(conn, sub)
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
-        if store.is_duplicate(conn, sub.post_id, sub.author, sub.email, sub.comment):
+        text = store.same_text(sub.post_id, sub.author, sub.email, sub.comment)
+        if store.is_duplicate(conn, text):
             return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
         address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
         if wait := flood_wait(address):
@@ -50,7 +51,7 @@ def create_comment() -> Any:
         values = comment_values(sub, content, address)
         state, reason = (status.SPAM, "honeypot field filled") if sub.honeypot_filled else (status.PENDING, None)
         comment_id = store.insert_comment(conn, values, state, reason)
-        if store.duplicated_meanwhile(conn, comment_id, sub.post_id, sub.author, sub.email, sub.comment):
+        if store.duplicated_meanwhile(conn, comment_id, text):
             conn.rollback()
             return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
         conn.commit()

@@ -143,34 +143,32 @@ TEXT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=Bi
 ANOTHER_WITH_TEXT = Prepared(SAME_TEXT.where(comments.c.status != status.TRASH, comments.c.id != bindparam("id")))
 
 
-def is_duplicate(conn: Connection, post_id: str, author: str, email: str, original: str) -> bool:
-    """The same text from the same author or email on the same post, trash aside (as WordPress checks).
+def same_text(post_id: str, author: str, email: str, original: str) -> dict[str, str]:
+    """What the duplicate rule compares: this text (by its hash) from this author or email on this post."""
+    return {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email}
+
+
+def is_duplicate(conn: Connection, text: dict[str, str]) -> bool:
+    """Whether `same_text` is stored already, trash aside (as WordPress checks).
 
     On PostgreSQL, a submission of the same text to the same post then waits until this transaction
     ends (an advisory lock on the post and the text), so two clicks on Submit at once cannot both find
     nothing and both insert. SQLite has no such lock short of its write lock: see `duplicated_meanwhile`.
     """
-    text_hash = content_hash(original)
     if conn.dialect.name != "sqlite":
-        key = hashlib.sha256(f"{post_id}\0{text_hash}".encode()).digest()[:8]
+        key = hashlib.sha256(f"{text['post_id']}\0{text['content_hash']}".encode()).digest()[:8]
         TEXT_LOCK.rows(conn, {"key": int.from_bytes(key, "big", signed=True)})
-    params = {"content_hash": text_hash, "post_id": post_id, "author": author, "email": email}
-    return bool(DUPLICATE.rows(conn, params))
+    return bool(DUPLICATE.rows(conn, text))
 
 
-def duplicated_meanwhile(conn: Connection, comment_id: int, post_id: str, author: str, email: str,
-                         original: str) -> bool:
+def duplicated_meanwhile(conn: Connection, comment_id: int, text: dict[str, str]) -> bool:
     """On SQLite, after the insert: whether another submission stored the same text since `is_duplicate`.
 
     SQLite's writers take turns from their first write to their commit, so a check after the insert sees
     every earlier commit. Taking the write lock before `is_duplicate` instead (BEGIN IMMEDIATE) widened
     the turns enough to cost 7 % of the intake's throughput. PostgreSQL's lock makes this moot.
     """
-    if conn.dialect.name != "sqlite":
-        return False
-    params = {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email,
-              "id": comment_id}
-    return bool(ANOTHER_WITH_TEXT.rows(conn, params))
+    return conn.dialect.name == "sqlite" and bool(ANOTHER_WITH_TEXT.rows(conn, {**text, "id": comment_id}))
 
 
 def is_approved_in_post(conn: Connection, comment_id: int, post_id: str) -> bool:

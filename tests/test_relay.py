@@ -17,13 +17,7 @@ from service.db import get_engine
 from service.schema import comments
 
 from .conftest import relay as relay_pass
-from .conftest import valid
-
-
-def submit(app: Flask, **changes: Any) -> int:
-    response = app.test_client().post("/comments", json=valid(**changes))
-    assert response.status_code == 202, response.get_json()
-    return int(response.get_json()["id"])
+from .test_worker import submit
 
 
 def has_job(client: redis.Redis, comment_id: int) -> bool:
