@@ -6,7 +6,7 @@ row: submissions per second, p50/p99 latency, server CPU per accepted comment (f
 process accounting of the whole server tree), and the ratio this/Isso. For this service, the
 time from submission to verdict under that load is measured too (one `comments worker`).
 
-    python bench/isso_compare.py [--seconds S] [--quick] [--floor] [--python-client [--requests N]]
+    python bench/isso_compare.py [--seconds S] [--rounds R] [--quick] [--floor] [--python-client [--requests N]]
 
 Load comes from wrk (`apt-get install wrk`) for `--seconds` per row: on 2 cores the client shares
 the machine with the servers, and wrk costs a fraction of what the Python client (`--python-client`,
