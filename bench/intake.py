@@ -149,8 +149,8 @@ def comments_command() -> list[str]:
 
 def gunicorn_minimal(port: int) -> list[str]:
     """bench.minimal_app with the same gunicorn settings `comments serve` uses (service/cli.py)."""
-    return [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--access-logfile",
-            "-", "--worker-tmp-dir", "/dev/shm", "bench.minimal_app:create_app()"]
+    return [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            "--worker-tmp-dir", "/dev/shm", "bench.minimal_app:create_app()"]
 
 
 @dataclass

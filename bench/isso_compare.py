@@ -85,7 +85,7 @@ listen = http://127.0.0.1:{port}/
 def floor_server(folder: Path, port: int) -> Server:
     """bench/floor_app.py under the same gunicorn settings as `comments serve`."""
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-               "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm", "bench.floor_app:create_app()"]
+               "--worker-tmp-dir", "/dev/shm", "bench.floor_app:create_app()"]
     env = {**os.environ, "FLOOR_DB": str(folder / "floor.sqlite3"), "PYTHONPATH": str(HERE.parent)}
     return Server(command, env, f"http://127.0.0.1:{port}/healthz")
 

@@ -1,4 +1,4 @@
-"""gunicorn's logger, with an access line that costs half as much (`comments serve` uses it).
+"""gunicorn's logger, with an access line that costs half as much (`comments serve` with COMMENTS_ACCESS_LOG).
 
 gunicorn's access line took 5 % of the server's CPU per comment, half of it in `Logger.atoms`,
 which copies each request header, each response header and each WSGI environ entry into the dict

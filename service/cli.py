@@ -54,8 +54,10 @@ def db_upgrade() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the production server (gunicorn)."""
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "--logger-class", "service.access_log.Logger", "--worker-tmp-dir", "/dev/shm",
-            "service:create_app()"]
+            "--worker-tmp-dir", "/dev/shm"]
+    if current_app.config["ACCESS_LOG"]:
+        args += ["--access-logfile", "-", "--logger-class", "service.access_log.Logger"]
+    args.append("service:create_app()")
     click.echo(f"Serving on http://{host}:{port} with {workers} workers.")
     sys.stdout.flush()
     os.execv(sys.executable, args)

@@ -211,6 +211,11 @@ SETTINGS: tuple[Setting, ...] = (
             " with `user:password@` when it asks for a login."),
     Setting("COMMENTS_BASE_URL", "BASE_URL", "http://127.0.0.1:8000", _base_url,
             "This service's public address, for the review links in notifications."),
+    Setting("COMMENTS_ACCESS_LOG", "ACCESS_LOG", "false", _flag,
+            "`comments serve` writes gunicorn's access line for each request to standard output. Off by"
+            " default, as in gunicorn: each line holds a commenter's address, user agent and referrer, which"
+            " the erasure tool and `comments purge` cannot reach (a reverse proxy in front usually logs"
+            " requests already)."),
     Setting("COMMENTS_SECURE_COOKIES", "SESSION_COOKIE_SECURE", "false", _flag,
             "Always mark the admin session cookie Secure (it is whenever the request came over https)."),
 )

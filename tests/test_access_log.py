@@ -1,4 +1,4 @@
-"""The access line of `comments serve` is gunicorn's, built from fewer atoms."""
+"""The access line of `comments serve` (with COMMENTS_ACCESS_LOG) is gunicorn's, built from fewer atoms."""
 
 from __future__ import annotations
 
@@ -47,11 +47,17 @@ def test_the_line_is_gunicorns(access_format: str | None, monkeypatch: pytest.Mo
     assert "192.0.2.7" in ours and "202" in ours
 
 
-def test_comments_serve_writes_the_line(sqlite_url: str, redis_url: str, tmp_path: Any) -> None:
-    """gunicorn loads the logger class `comments serve` names, and each request gets its access line."""
+@pytest.mark.parametrize("setting", ["true", None])
+def test_comments_serve_writes_the_line_when_asked(setting: str | None, sqlite_url: str, redis_url: str,
+                                                   tmp_path: Any) -> None:
+    """With COMMENTS_ACCESS_LOG on, gunicorn loads the logger class `comments serve` names and each request
+    gets its access line; by default none is written (it would hold every commenter's address)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": sqlite_url, "REDIS_URL": redis_url,
            "COMMENTS_SECRET_KEY": "test-secret-key-0123456789"}
+    env.pop("COMMENTS_ACCESS_LOG", None)
+    if setting:
+        env["COMMENTS_ACCESS_LOG"] = setting
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "1"],
@@ -61,11 +67,16 @@ def test_comments_serve_writes_the_line(sqlite_url: str, redis_url: str, tmp_pat
         wait_for(lambda: answers(url), timeout=30)
         request = urllib.request.Request(url, headers={"User-Agent": "access-log-test", "Referer": "https://r.example/"})
         urllib.request.urlopen(request, timeout=5).close()
-        wait_for(lambda: "access-log-test" in log.read_text(), timeout=10)
+        if setting:
+            wait_for(lambda: "access-log-test" in log.read_text(), timeout=10)
     finally:
         process.terminate()
-        process.wait(timeout=30)
-    [line] = [text for text in log.read_text().splitlines() if "access-log-test" in text]
+        process.wait(timeout=30)  # gunicorn has written all it will write once it has exited
+    lines = [text for text in log.read_text().splitlines() if "access-log-test" in text]
+    if not setting:
+        assert lines == [] and "Serving on" in log.read_text()
+        return
+    [line] = lines
     assert re.fullmatch(r'127\.0\.0\.1 - - \[[^]]+\] "GET /healthz\?probe=1 HTTP/1\.1" 200 \d+ '
                         r'"https://r\.example/" "access-log-test"', line), line
 
