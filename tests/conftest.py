@@ -7,10 +7,12 @@ import email.policy
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from email.message import EmailMessage
 from typing import Any
 
@@ -202,6 +204,13 @@ def relay(app: Flask) -> int:
 
     with app.app_context():
         return relay_module.relay(get_engine(), queue.get_queue(), app.config["JOB_TIMEOUT"])
+
+
+def in_database_file(sqlite_url: str, comment_id: int) -> bool:
+    """Whether the comment is in the SQLite file itself, not only in its write-ahead log (read as immutable)."""
+    path = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+        return bool(conn.execute("SELECT count(*) FROM comments WHERE id = ?", (comment_id,)).fetchone()[0])
 
 
 def lessons(client: redis.Redis) -> list[list[Any]]:

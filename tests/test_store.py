@@ -9,10 +9,11 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from service import status, store
-from service.db import get_engine, make_engine, upgrade
+from service.db import checkpoint, get_engine, make_engine, upgrade
 from service.schema import comment_domains, spam_marks
 
-from .conftest import VALID
+from .conftest import VALID, in_database_file
+from .test_worker import submit
 
 
 def new_comment(conn: Any, state: str = status.PENDING, **changes: Any) -> int:
@@ -118,3 +119,14 @@ def test_migration_0005_marks_the_spam_moderators_filed(tmp_path: Any) -> None:
     engine.dispose()
     assert [tuple(mark) for mark in marks] == [("domain", "pills.example"), ("email", "mod@spam.example"),
                                               ("ip", "192.0.2.1")]
+
+
+def test_requests_leave_the_sqlite_checkpoint_to_the_workers(app: Flask, sqlite_url: str) -> None:
+    """A submission stays in the write-ahead log until `checkpoint` (the workers' relay thread) copies it back."""
+    with app.app_context():
+        checkpoint(get_engine())  # an empty log: no request of this test reaches the safety net's size
+        # Well over SQLite's default of 1,000 pages of log, after which a commit would copy it back itself.
+        ids = [submit(app, comment=f"{n} " + "A longer comment that fills pages. " * 100) for n in range(150)]
+        assert not any(in_database_file(sqlite_url, comment_id) for comment_id in ids)
+        checkpoint(get_engine())
+    assert all(in_database_file(sqlite_url, comment_id) for comment_id in ids)

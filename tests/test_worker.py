@@ -19,7 +19,7 @@ from service import queue, status, store, word_lists
 from service.db import get_engine
 from workers.spam_check import check_comment
 
-from .conftest import relay, valid, wait_for
+from .conftest import in_database_file, relay, valid, wait_for
 
 
 def submit(app: Flask, **changes: Any) -> int:
@@ -176,6 +176,7 @@ def test_comments_worker_process_decides_new_comments(app: Flask, sqlite_url: st
         comment_id = submit(app)
         wait_for(lambda: comment(app, comment_id)["status"] != status.PENDING, timeout=30)
         assert comment(app, comment_id)["status"] == status.APPROVED
+        wait_for(lambda: in_database_file(sqlite_url, comment_id), timeout=10)  # the relay thread checkpoints
     finally:
         process.terminate()
         process.wait(timeout=30)

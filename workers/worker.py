@@ -19,7 +19,7 @@ from rq.serializers import JSONSerializer
 
 from service import queue, relay
 from service.admin.purge import purge_old
-from service.db import get_engine
+from service.db import checkpoint, get_engine
 from service.store import utcnow
 
 from . import model, notify
@@ -113,6 +113,8 @@ def make_worker(app: Flask) -> SweepingWorker:
 class RelayThread(threading.Thread):
     """The relay, every RELAY_SECONDS beside the jobs of the main thread (it mostly waits on the database).
 
+    Each pass ends with an SQLite checkpoint, so that copying the write-ahead log back into the
+    database is done here rather than in a request (service.db.SQLITE_AUTOCHECKPOINT_PAGES).
     A failing pass (Redis or the database down) is logged once and retried with a growing pause;
     whatever it misses meanwhile stays pending in the database for the next pass or the sweeper.
     """
@@ -129,6 +131,7 @@ class RelayThread(threading.Thread):
             while not self.stopping.wait(pause):
                 try:
                     relay.relay(engine, self.jobs, timeout)
+                    checkpoint(engine)
                 except Exception:  # a dead thread would leave every comment to the sweeper
                     if pause == relay.RELAY_SECONDS:
                         logger.exception("relay failed; retrying with a growing pause")
