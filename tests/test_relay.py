@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 import redis
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import delete
@@ -16,6 +19,7 @@ from service import queue, relay, status, store
 from service.db import get_engine
 from service.schema import comments
 
+from .conftest import free_port, wait_for
 from .conftest import relay as relay_pass
 from .test_worker import submit
 
@@ -124,3 +128,31 @@ def test_a_batch_and_its_cursor_are_written_together(app: Flask, redis_client: r
     monkeypatch.undo()
     assert state(redis_client) == before and not any(has_job(redis_client, i) for i in ids)
     assert relay_pass(app) == 3
+
+
+def test_the_relay_thread_logs_an_outage_once_and_its_end(app: Flask, redis_client: redis.Redis,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """Redis unreachable: one error however many passes fail, then one line when a pass works again."""
+    from workers import worker
+
+    passes: list[int] = []
+    real_relay = worker.relay.relay
+
+    def counted(*args: Any) -> int:
+        passes.append(1)
+        return real_relay(*args)
+
+    monkeypatch.setattr(worker.relay, "relay", counted)
+    unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))  # refused at once, no retries
+    thread = worker.RelayThread(app, queue.make_queue(unreachable))
+    caplog.set_level(logging.INFO, logger=worker.__name__)
+    thread.start()
+    try:
+        wait_for(lambda: len(passes) >= 3, timeout=20)  # three failed passes, 0.2 + 0.4 + 0.8 s apart
+        thread.jobs = queue.make_queue(redis_client)
+        wait_for(lambda: "relay works again" in caplog.text, timeout=20)
+    finally:
+        thread.stopping.set()
+        thread.join(timeout=10)
+    assert caplog.text.count("relay failed") == 1

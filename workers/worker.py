@@ -115,8 +115,9 @@ class RelayThread(threading.Thread):
 
     Each pass ends with an SQLite checkpoint, so that copying the write-ahead log back into the
     database is done here rather than in a request (service.db.SQLITE_AUTOCHECKPOINT_PAGES).
-    A failing pass (Redis or the database down) is logged once and retried with a growing pause;
-    whatever it misses meanwhile stays pending in the database for the next pass or the sweeper.
+    A failing pass (Redis or the database down) is logged once and retried with a growing pause, and
+    the first pass that works again says so; whatever the relay misses meanwhile stays pending in the
+    database for the next pass or the sweeper.
     """
 
     def __init__(self, app: Flask, jobs: Queue) -> None:
@@ -137,6 +138,8 @@ class RelayThread(threading.Thread):
                         logger.exception("relay failed; retrying with a growing pause")
                     pause = min(pause * 2, self.app.config["SWEEP_SECONDS"])
                 else:
+                    if pause != relay.RELAY_SECONDS:
+                        logger.info("relay works again")
                     pause = relay.RELAY_SECONDS
 
 
