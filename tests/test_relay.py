@@ -19,7 +19,7 @@ from service import queue, relay, status, store
 from service.db import get_engine
 from service.schema import comments
 
-from .conftest import free_port, wait_for
+from .conftest import free_port, in_database_file, wait_for
 from .conftest import relay as relay_pass
 from .test_worker import submit
 
@@ -130,10 +130,13 @@ def test_a_batch_and_its_cursor_are_written_together(app: Flask, redis_client: r
     assert relay_pass(app) == 3
 
 
-def test_the_relay_thread_logs_an_outage_once_and_its_end(app: Flask, redis_client: redis.Redis,
+def test_the_relay_thread_logs_an_outage_once_and_its_end(app: Flask, sqlite_url: str, redis_client: redis.Redis,
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
-    """Redis unreachable: one error however many passes fail, then one line when a pass works again."""
+    """Redis unreachable: one error however many passes fail, then one line when a pass works again.
+
+    The passes still checkpoint SQLite meanwhile: the comment reaches the database file.
+    """
     from workers import worker
 
     passes: list[int] = []
@@ -147,9 +150,11 @@ def test_the_relay_thread_logs_an_outage_once_and_its_end(app: Flask, redis_clie
     unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))  # refused at once, no retries
     thread = worker.RelayThread(app, queue.make_queue(unreachable))
     caplog.set_level(logging.INFO, logger=worker.__name__)
+    comment_id = submit(app)
     thread.start()
     try:
         wait_for(lambda: len(passes) >= 3, timeout=20)  # three failed passes, 0.2 + 0.4 + 0.8 s apart
+        assert in_database_file(sqlite_url, comment_id)
         thread.jobs = queue.make_queue(redis_client)
         wait_for(lambda: "relay works again" in caplog.text, timeout=20)
     finally:

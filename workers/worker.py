@@ -113,8 +113,9 @@ def make_worker(app: Flask) -> SweepingWorker:
 class RelayThread(threading.Thread):
     """The relay, every RELAY_SECONDS beside the jobs of the main thread (it mostly waits on the database).
 
-    Each pass ends with an SQLite checkpoint, so that copying the write-ahead log back into the
-    database is done here rather than in a request (service.db.SQLITE_AUTOCHECKPOINT_PAGES).
+    Each pass starts with an SQLite checkpoint, so that copying the write-ahead log back into the
+    database is done here rather than in a request (service.db.SQLITE_AUTOCHECKPOINT_PAGES), Redis
+    down or not.
     A failing pass (Redis or the database down) is logged once and retried with a growing pause, and
     the first pass that works again says so; whatever the relay misses meanwhile stays pending in the
     database for the next pass or the sweeper.
@@ -131,8 +132,8 @@ class RelayThread(threading.Thread):
             engine, timeout = get_engine(), self.app.config["JOB_TIMEOUT"]
             while not self.stopping.wait(pause):
                 try:
-                    relay.relay(engine, self.jobs, timeout)
                     checkpoint(engine)
+                    relay.relay(engine, self.jobs, timeout)
                 except Exception:  # a dead thread would leave every comment to the sweeper
                     if pause == relay.RELAY_SECONDS:
                         logger.exception("relay failed; retrying with a growing pause")
