@@ -205,6 +205,10 @@ UNAUTHORIZED = answer("No valid bearer token.", ERROR, {"WWW-Authenticate": {"sc
 COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
 NOT_FOUND = answer("No such comment.", ERROR)
+TOO_LARGE = answer("Body over the limit (COMMENTS_MAX_BODY_BYTES).", ERROR)
+MODERATOR_TEXT = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["text"],
+    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": limits.COMMENT}}}}}}
 
 
 def secured(operation: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +239,18 @@ ADMIN_PATHS: dict[str, Any] = {
                         "responses": {"200": answer("The comment.", ADMIN_COMMENT), "404": NOT_FOUND}}),
         "delete": secured({"summary": "Delete for ever", "parameters": [COMMENT_ID],
                            "responses": {"204": answer("Deleted."), "404": NOT_FOUND}}),
+        "patch": secured({"summary": "A moderator's new text, sanitized as a submission is",
+                          "parameters": [COMMENT_ID], "requestBody": MODERATOR_TEXT,
+                          "responses": {"200": answer("The comment as edited.", ADMIN_COMMENT), "404": NOT_FOUND,
+                                        "413": TOO_LARGE,
+                                        "422": answer("No text, or one that cannot be kept.", FIELD_ERRORS)}}),
     },
+    "/admin/api/comments/{comment_id}/replies": {"post": secured({
+        "summary": "A moderator's reply, published at once; a held or pending comment is approved first",
+        "parameters": [COMMENT_ID], "requestBody": MODERATOR_TEXT,
+        "responses": {"201": answer("The reply.", ADMIN_COMMENT), "404": NOT_FOUND, "413": TOO_LARGE,
+                      "422": answer("No text, one that cannot be kept, or a comment in spam or trash.",
+                                    FIELD_ERRORS)}})},
     "/admin/api/comments/{comment_id}/{action}": {"post": secured({
         "summary": "approve, unapprove, spam, ham, trash or restore",
         "parameters": [COMMENT_ID, {"name": "action", "in": "path", "required": True, "schema": {

@@ -178,3 +178,50 @@ def test_an_edit_refreshes_the_link_domains(app: Flask, admin: Admin) -> None:
         domains = set(conn.execute(select(comment_domains.c.domain)
                                    .where(comment_domains.c.comment_id == comment_id)).scalars())
     assert domains == {"new.example"}
+
+
+def test_edit_through_the_api_is_sanitized_and_recorded(app: Flask, admin: Admin) -> None:
+    comment_id = add(app, status.HELD)
+    hostile = 'Fixed <script>x()</script><a href="javascript:x()" onclick="y()">link</a> <b>bold</b>'
+    response = admin.api("PATCH", f"/comments/{comment_id}", json={"text": hostile})
+    assert response.status_code == 200, response.get_json()
+    comment = response.get_json()
+    assert comment["original"] == hostile and comment["status"] == status.HELD
+    assert "<b>bold</b>" in comment["content"]
+    assert not any(bad in comment["content"] for bad in ("<script", "javascript:", "onclick"))
+    assert (comment["history"][-1]["by"], comment["history"][-1]["why"]) == ("moderator:ann", "edited")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (None, "body"), ([], "body"), ({}, "text"), ({"text": 5}, "text"), ({"text": "a\x00b"}, "text"),
+    ({"text": "<script>x()</script>"}, "text"), ({"text": "x" * 65_526}, "text"),
+])
+def test_bad_text_is_422_naming_the_field(app: Flask, admin: Admin, body: Any, field: str) -> None:
+    comment_id = add(app, status.HELD)
+    for method, path in (("PATCH", f"/comments/{comment_id}"), ("POST", f"/comments/{comment_id}/replies")):
+        response = admin.api(method, path, json=body)
+        assert response.status_code == 422 and field in response.get_json()["errors"], (method, response.get_json())
+    assert admin.api("GET", f"/comments/{comment_id}").get_json()["original"] == "text"
+
+
+def test_a_reply_through_the_api_is_published_and_approves_its_parent(app: Flask, admin: Admin) -> None:
+    parent = add(app, status.HELD)
+    response = admin.api("POST", f"/comments/{parent}/replies", json={"text": " Thanks, <em>approved</em>. "})
+    assert response.status_code == 201, response.get_json()
+    reply = response.get_json()
+    assert (reply["parent_id"], reply["post_id"], reply["author"], reply["status"]) == (parent, "p1", "ann",
+                                                                                          status.APPROVED)
+    assert reply["content"] == "Thanks, <em>approved</em>."
+    assert admin.api("GET", f"/comments/{parent}").get_json()["status"] == status.APPROVED
+    thread = app.test_client().get("/posts/p1/comments").get_json()["comments"]
+    assert [c["id"] for c in thread] == [parent, reply["id"]]
+
+
+def test_edit_and_reply_answer_404_and_spam_cannot_be_answered(app: Flask, admin: Admin) -> None:
+    assert admin.api("PATCH", "/comments/999999", json={"text": "x"}).status_code == 404
+    assert admin.api("POST", "/comments/999999/replies", json={"text": "x"}).status_code == 404
+    spam = add(app, status.SPAM)
+    response = admin.api("POST", f"/comments/{spam}/replies", json={"text": "No."})
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["text"] == "Only an approved, held or pending comment can be answered."
+    assert admin.api("GET", f"/comments/{spam}").get_json()["status"] == status.SPAM

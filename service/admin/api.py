@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .. import moderation, privacy
@@ -42,6 +42,47 @@ def get_comment(comment_id: int) -> ResponseReturnValue:
     with get_engine().connect() as conn:
         comment = queries.one_comment(conn, comment_id)
     return jsonify(comment) if comment else not_found(comment_id)
+
+
+@bp.patch(COMMENT)
+def edit(comment_id: int) -> ResponseReturnValue:
+    """`{"text": …}`: a moderator's new text for the comment, sanitized as a submission is."""
+    text, errors = text_of(request.get_json(silent=True))
+    if errors:
+        return unprocessable(errors)
+    try:
+        found = decisions.edit(comment_id, text, g.moderator, current_app.config["SANITIZER"])
+    except decisions.Refused as refusal:
+        return unprocessable({"text": str(refusal)})
+    if not found:
+        return not_found(comment_id)
+    with get_engine().connect() as conn:
+        return jsonify(queries.one_comment(conn, comment_id))
+
+
+@bp.post(COMMENT + "/replies")
+def reply(comment_id: int) -> ResponseReturnValue:
+    """`{"text": …}`: a moderator's reply, published at once; a held or pending comment is approved first."""
+    text, errors = text_of(request.get_json(silent=True))
+    if errors:
+        return unprocessable(errors)
+    try:
+        reply_id = decisions.reply(comment_id, text.strip(), g.moderator, current_app.config["SANITIZER"])
+    except decisions.Refused as refusal:
+        return unprocessable({"text": str(refusal)})
+    if reply_id is None:
+        return not_found(comment_id)
+    with get_engine().connect() as conn:
+        return jsonify(queries.one_comment(conn, reply_id)), 201
+
+
+def text_of(body: Any) -> tuple[str, dict[str, str]]:
+    """The `text` of a JSON body, or the error naming what is missing."""
+    if not isinstance(body, dict):
+        return "", {"body": 'Send a JSON object: {"text": …}.'}
+    if not isinstance(body.get("text"), str):
+        return "", {"text": "Text is required, as a string."}
+    return body["text"], {}
 
 
 @bp.post(COMMENT + "/<action>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .. import moderation, queue, sanitize, status, store
+from .. import limits, moderation, queue, sanitize, status, store
 from ..db import get_engine
 from ..submission import CONTROL
 
@@ -52,42 +52,50 @@ def move_back(comment_id: int, to_status: str, moderator: str) -> bool:
     return decision is not None
 
 
-def reply(parent_id: int, text: str, moderator: str, engine: str) -> str | None:
-    """Publish a moderator's reply under a comment, approving a held or pending parent first."""
-    content, problem = cleaned(text, engine)
-    if problem:
-        return problem
+class Refused(ValueError):
+    """A moderator's text or the comment it is for cannot be taken; the message says why."""
+
+
+def reply(parent_id: int, text: str, moderator: str, engine: str) -> int | None:
+    """Publish a moderator's reply under a comment, approving a held or pending parent first.
+
+    Returns the reply's id, or None if there is no such comment; raises Refused.
+    """
+    content = cleaned(text, engine)
     with get_engine().begin() as conn:
         parent = store.get_comment(conn, parent_id)
-        if parent is None or parent["status"] in (status.SPAM, status.TRASH):
-            return "Only an approved, held or pending comment can be answered."
+        if parent is None:
+            return None
+        if parent["status"] in (status.SPAM, status.TRASH):
+            raise Refused("Only an approved, held or pending comment can be answered.")
         if parent["status"] != status.APPROVED:
             moderation.apply(conn, parent_id, "approve", moderator, "approved by replying")
         values = {"post_id": parent["post_id"], "parent_id": parent_id, "author": moderator,
                   "email": f"{moderator}@moderators.invalid", "url": None, "content": content, "original": text}
         reply_id = store.insert_comment(conn, values, status.APPROVED, f"reply by {moderation.actor(moderator)}")
         store.note_reply(conn, reply_id)
-    return None
+    return reply_id
 
 
-def edit(comment_id: int, text: str, moderator: str, engine: str) -> str | None:
-    """Replace a comment's text (sanitized like any submission); the error sentence if it is refused."""
-    content, problem = cleaned(text, engine)
-    if problem:
-        return problem
+def edit(comment_id: int, text: str, moderator: str, engine: str) -> bool:
+    """Replace a comment's text (sanitized like any submission); False if there is no such comment.
+
+    Raises Refused.
+    """
+    content = cleaned(text, engine)
     with get_engine().begin() as conn:
-        if not store.edit_content(conn, comment_id, text, content, moderation.actor(moderator)):
-            return "No such comment."
-    return None
+        return store.edit_content(conn, comment_id, text, content, moderation.actor(moderator))
 
 
-def cleaned(text: str, engine: str) -> tuple[str, str | None]:
-    """A moderator's text sanitized as the intake does, or the sentence saying why it is refused."""
+def cleaned(text: str, engine: str) -> str:
+    """A moderator's text sanitized as the intake does; Refused says why it cannot be."""
     if match := CONTROL.search(text):
-        return "", f"The text contains a control character (U+{ord(match.group()):04X})."
+        raise Refused(f"The text contains a control character (U+{ord(match.group()):04X}).")
+    if len(text) > limits.COMMENT:
+        raise Refused(f"The text is longer than {limits.COMMENT:,} characters.")
     if problem := sanitize.complexity_error(text):
-        return "", problem
+        raise Refused(problem)
     content = sanitize.sanitize(text, engine)
     if not content.strip():
-        return "", "The text is empty once markup outside the allowed tags is removed."
-    return content, None
+        raise Refused("The text is empty once markup outside the allowed tags is removed.")
+    return content

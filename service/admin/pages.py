@@ -156,10 +156,13 @@ def delete(comment_id: int) -> ResponseReturnValue:
 
 @bp.post(COMMENT + "/edit")
 def edit(comment_id: int) -> ResponseReturnValue:
-    problem = decisions.edit(comment_id, request.form.get("text", ""), g.moderator, current_app.config["SANITIZER"])
-    if problem:
-        flash(problem)
+    try:
+        found = decisions.edit(comment_id, request.form.get("text", ""), g.moderator, current_app.config["SANITIZER"])
+    except decisions.Refused as refusal:
+        flash(str(refusal))
         return back()
+    if not found:
+        abort(404)
     return done({"id": comment_id, "edited": True}, f"Comment {comment_id} edited.")
 
 
@@ -167,10 +170,13 @@ def edit(comment_id: int) -> ResponseReturnValue:
 def reply(comment_id: int) -> ResponseReturnValue:
     """A moderator's reply is published at once; replying to a held comment approves it (as WordPress does)."""
     text = request.form.get("text", "").strip()
-    problem = decisions.reply(comment_id, text, g.moderator, current_app.config["SANITIZER"])
-    if problem:
-        flash(problem)
+    try:
+        reply_id = decisions.reply(comment_id, text, g.moderator, current_app.config["SANITIZER"])
+    except decisions.Refused as refusal:
+        flash(str(refusal))
         return back()
+    if reply_id is None:
+        abort(404)
     return done({"id": comment_id, "replied": True}, f"Replied to comment {comment_id}.")
 
 
