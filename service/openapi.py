@@ -33,15 +33,17 @@ PUBLIC_COMMENT: dict[str, Any] = {
         "depth": {"type": "integer"},
     },
 }
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Some text other than white space, and no control character but tab and line breaks."""
 SUBMISSION = {
     "type": "object",
     "required": ["author", "email", "comment", "post_id"],
     "properties": {
-        "author": {"type": "string", "maxLength": limits.AUTHOR},
-        "email": {"type": "string", "maxLength": limits.EMAIL},
+        "author": {"type": "string", "minLength": 1, "maxLength": limits.AUTHOR, "pattern": TEXT},
+        "email": {"type": "string", "format": "email", "maxLength": limits.EMAIL},
         "url": {"type": "string", "maxLength": limits.URL},
-        "comment": {"type": "string", "maxLength": limits.COMMENT},
-        "post_id": {"type": "string", "maxLength": limits.POST_ID},
+        "comment": {"type": "string", "minLength": 1, "maxLength": limits.COMMENT, "pattern": TEXT},
+        "post_id": {"type": "string", "minLength": 1, "maxLength": limits.POST_ID, "pattern": TEXT},
         "parent_id": {"type": ["integer", "string"]},
         "redirect_to": {"type": "string"},
         "form_token": {"type": "string"},
@@ -91,6 +93,20 @@ def email_link(summary: str, done: str, posting: bool = False, one_click: bool =
                                                      RETRY_AFTER)
     return operation
 
+
+MODERATE_IT = {
+    name: {"operationRef": f"#/paths/{path.replace('/', '~1')}/{method}",
+           "parameters": {"comment_id": "$response.body#/id"}}
+    for name, path, method in (
+        ("Review", "/admin/api/comments/{comment_id}", "get"),
+        ("Edit", "/admin/api/comments/{comment_id}", "patch"),
+        ("Decide", "/admin/api/comments/{comment_id}/{action}", "post"),
+        ("Reply", "/admin/api/comments/{comment_id}/replies", "post"),
+        ("Delete", "/admin/api/comments/{comment_id}", "delete"),
+    )
+}
+"""What a moderator can do with the comment a 202 names (OpenAPI links: schemathesis follows them)."""
+
 PUBLIC_PATHS: dict[str, Any] = {
     "/comments": {
         "post": {
@@ -100,10 +116,10 @@ PUBLIC_PATHS: dict[str, Any] = {
                 "application/x-www-form-urlencoded": {"schema": SUBMISSION},
                 "multipart/form-data": {"schema": SUBMISSION}}},
             "responses": {
-                "202": form_or_json("Stored, awaiting its spam check.", {
+                "202": {**form_or_json("Stored, awaiting its spam check.", {
                     "type": "object", "required": ["id", "status", "comment"],
                     "properties": {"id": {"type": "integer"}, "status": {"const": "pending"},
-                                   "comment": PUBLIC_COMMENT}}),
+                                   "comment": PUBLIC_COMMENT}}), "links": MODERATE_IT},
                 "303": answer("Form post: back to the page the form was on."),
                 "400": form_or_json("Malformed JSON, multipart or invalid UTF-8.", ERROR),
                 "409": form_or_json("The same comment again.", FIELD_ERRORS),
