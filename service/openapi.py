@@ -291,6 +291,27 @@ ADMIN_PATHS: dict[str, Any] = {
                                                                 "results": {"type": "array",
                                                                             "items": {"type": "object"}}}}),
             "422": answer("Bad action or ids.", FIELD_ERRORS)}})},
+    "/admin/api/lists": {"get": secured({
+        "summary": "The word lists: a moderation-list hit holds a comment, a disallowed-list hit files it as spam",
+        "responses": {"200": answer("Both lists, their terms lower-cased.", {
+            "type": "object", "required": ["moderation", "disallowed"],
+            "properties": {name: {"type": "array", "items": {"type": "string"}}
+                           for name in ("moderation", "disallowed")}})}})},
+    "/admin/api/lists/{list_name}": {"post": secured({
+        "summary": "Add and remove terms of one list, all or nothing",
+        "parameters": [{"name": "list_name", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": ["moderation", "disallowed"]}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                key: {"type": "array", "maxItems": 500, "items": {"type": "string", "minLength": 1, "maxLength": 200}}
+                for key in ("add", "remove")}}}}},
+        "responses": {
+            "200": answer("What changed, and the list.", {
+                "type": "object", "required": ["list", "added", "removed", "terms"], "properties": {
+                    "list": {"type": "string"}, **{key: {"type": "array", "items": {"type": "string"}}
+                                                   for key in ("added", "removed", "terms")}}}),
+            "404": answer("No such list.", ERROR), "413": TOO_LARGE,
+            "422": answer("Not an object with add or remove, or a bad term.", FIELD_ERRORS)}})},
     "/admin/api/privacy": {"get": secured({
         "summary": "A commenter's personal data: every comment stored under an email",
         "parameters": [{"name": "email", "in": "query", "required": True,

@@ -15,6 +15,7 @@ from service.db import get_engine
 from service.schema import comments
 
 from .conftest import Admin, lessons, valid
+from .test_worker import submit
 
 
 def add(app: Flask, state: str, **changes: Any) -> int:
@@ -225,3 +226,30 @@ def test_edit_and_reply_answer_404_and_spam_cannot_be_answered(app: Flask, admin
     assert response.status_code == 422
     assert response.get_json()["errors"]["text"] == "Only an approved, held or pending comment can be answered."
     assert admin.api("GET", f"/comments/{spam}").get_json()["status"] == status.SPAM
+
+
+def test_word_lists_through_the_api(app: Flask, admin: Admin, work: Any) -> None:
+    assert admin.api("GET", "/lists").get_json() == {"moderation": [], "disallowed": []}
+    response = admin.api("POST", "/lists/moderation", json={"add": ["  Casino ", "viagra", "casino"]})
+    assert response.status_code == 200
+    assert response.get_json() == {"list": "moderation", "added": ["casino", "viagra"], "removed": [],
+                                   "terms": ["casino", "viagra"]}
+    response = admin.api("POST", "/lists/moderation", json={"remove": ["VIAGRA", "absent"], "add": []})
+    assert response.get_json()["removed"] == ["viagra"] and response.get_json()["terms"] == ["casino"]
+    assert admin.api("GET", "/lists").get_json() == {"moderation": ["casino"], "disallowed": []}
+    comment_id = submit(app, comment="The Casino question deserves a longer answer.")
+    work(app)
+    reasons = [r["reason"] for r in admin.api("GET", f"/comments/{comment_id}").get_json()["reasons"]]
+    assert "moderation list: 'casino' in the text" in reasons
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (None, "body"), ({}, "body"), ({"add": "casino"}, "add"), ({"add": [""]}, "add"), ({"remove": [3]}, "remove"),
+    ({"add": ["x" * 201]}, "add"), ({"add": ["a\nb"]}, "add"), ({"add": ["a\x00b"]}, "add"),
+    ({"add": ["ok", "\ud800"]}, "add"), ({"add": ["t"] * 501}, "add"),
+])
+def test_bad_list_changes_are_422_and_change_nothing(admin: Admin, body: Any, field: str) -> None:
+    response = admin.api("POST", "/lists/disallowed", json=body)
+    assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
+    assert admin.api("GET", "/lists").get_json()["disallowed"] == []
+    assert admin.api("POST", "/lists/other", json={"add": ["x"]}).status_code == 404

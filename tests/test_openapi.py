@@ -73,6 +73,10 @@ def test_admin_answers_match_their_schemas(app: Flask, admin: Any) -> None:
                                                                        json={"text": "Thanks."})),
         ("/admin/api/comments/bulk", "post", admin.api("POST", "/comments/bulk", json={"action": "ham",
                                                                                         "ids": [comment_id]})),
+        ("/admin/api/lists", "get", admin.api("GET", "/lists")),
+        ("/admin/api/lists/{list_name}", "post", admin.api("POST", "/lists/moderation", json={"add": ["x"]})),
+        ("/admin/api/lists/{list_name}", "post", admin.api("POST", "/lists/moderation", json={})),
+        ("/admin/api/lists/{list_name}", "post", admin.api("POST", "/lists/nope", json={"add": ["x"]})),
         ("/admin/api/stats", "get", admin.api("GET", "/stats")),
         ("/admin/api/stats", "get", client.get("/admin/api/stats")),
     ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import moderation, privacy
+from .. import moderation, privacy, word_lists
 from ..db import get_engine
 from ..submission import MAX_ID
 from . import decisions, queries
@@ -17,6 +18,10 @@ bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 COMMENT = "/comments/<comment_id:comment_id>"
 """Comment ids are 32-bit in both databases; a larger number is simply not found."""
 bp.before_request(require_token)
+MAX_TERMS = 500
+"""Terms one request may add or remove, as a bulk action's ids."""
+LINE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""A term is one line of text, as on the settings page."""
 
 
 def unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
@@ -131,6 +136,47 @@ def comment_number(value: object) -> bool:
 def stats() -> ResponseReturnValue:
     with get_engine().connect() as conn:
         return jsonify(counts=queries.counts(conn), per_day=queries.per_day(conn))
+
+
+@bp.get("/lists")
+def lists() -> ResponseReturnValue:
+    """Both word lists: a moderation-list hit holds a comment, a disallowed-list hit files it as spam."""
+    with get_engine().connect() as conn:
+        return jsonify({name: word_lists.terms(conn, name) for name in word_lists.LISTS})
+
+
+@bp.post("/lists/<list_name>")
+def change_list(list_name: str) -> ResponseReturnValue:
+    """`{"add": [terms], "remove": [terms]}`, all or nothing, as the settings page changes a list."""
+    if list_name not in word_lists.LISTS:
+        return jsonify(error=f"No list {list_name!r}: use {' or '.join(word_lists.LISTS)}."), 404
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or not ({"add", "remove"} & body.keys()):
+        return unprocessable({"body": 'Send a JSON object: {"add": [terms], "remove": [terms]}.'})
+    errors = {key: problem for key in ("add", "remove") if (problem := terms_error(body.get(key, [])))}
+    if errors:
+        return unprocessable(errors)
+    with get_engine().begin() as conn:
+        added = [word_lists.normalize(t) for t in body.get("add", []) if word_lists.add(conn, list_name, t)]
+        removed = [word_lists.normalize(t) for t in body.get("remove", []) if word_lists.remove(conn, list_name, t)]
+        terms = word_lists.terms(conn, list_name)
+    return jsonify({"list": list_name, "added": added, "removed": removed, "terms": terms})
+
+
+def terms_error(terms: object) -> str | None:
+    """Why these cannot be a list's terms: each is one line of 1 to MAX_TERM characters of valid Unicode."""
+    if not isinstance(terms, list) or len(terms) > MAX_TERMS:
+        return f"Send a list of at most {MAX_TERMS} terms."
+    for term in terms:
+        if not isinstance(term, str) or not 1 <= len(word_lists.normalize(term)) <= word_lists.MAX_TERM:
+            return f"Each term is text of 1 to {word_lists.MAX_TERM} characters."
+        if LINE_OR_CONTROL.search(term):
+            return f"The term {term[:40]!r} contains a line break or a control character."
+        try:
+            term.encode("utf-8")
+        except UnicodeEncodeError:
+            return "A term is not valid Unicode text (a lone surrogate)."
+    return None
 
 
 @bp.get("/privacy")
