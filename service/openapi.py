@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from . import limits, status
+from . import limits, status, word_lists
+from .admin.decisions import MAX_BULK
 
 bp = Blueprint("openapi", __name__)
 
@@ -283,7 +284,7 @@ ADMIN_PATHS: dict[str, Any] = {
             "type": "object", "required": ["action", "ids"],
             "properties": {"action": {"type": "string", "enum": ["approve", "unapprove", "spam", "ham", "trash",
                                                                  "restore", "delete"]},
-                           "ids": {"type": "array", "minItems": 1, "maxItems": 500,
+                           "ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK,
                                    "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}}}}}},
         "responses": {
             "200": answer("One result per id.", {"type": "object", "required": ["action", "results"],
@@ -294,16 +295,17 @@ ADMIN_PATHS: dict[str, Any] = {
     "/admin/api/lists": {"get": secured({
         "summary": "The word lists: a moderation-list hit holds a comment, a disallowed-list hit files it as spam",
         "responses": {"200": answer("Both lists, their terms lower-cased.", {
-            "type": "object", "required": ["moderation", "disallowed"],
+            "type": "object", "required": list(word_lists.LISTS),
             "properties": {name: {"type": "array", "items": {"type": "string"}}
-                           for name in ("moderation", "disallowed")}})}})},
+                           for name in word_lists.LISTS}})}})},
     "/admin/api/lists/{list_name}": {"post": secured({
         "summary": "Add and remove terms of one list, all or nothing",
         "parameters": [{"name": "list_name", "in": "path", "required": True,
-                        "schema": {"type": "string", "enum": ["moderation", "disallowed"]}}],
+                        "schema": {"type": "string", "enum": list(word_lists.LISTS)}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "properties": {
-                key: {"type": "array", "maxItems": 500, "items": {"type": "string", "minLength": 1, "maxLength": 200}}
+                key: {"type": "array", "maxItems": MAX_BULK,
+                      "items": {"type": "string", "minLength": 1, "maxLength": word_lists.MAX_TERM}}
                 for key in ("add", "remove")}}}}},
         "responses": {
             "200": answer("What changed, and the list.", {

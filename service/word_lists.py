@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,9 +18,29 @@ LISTS = (MODERATION, DISALLOWED)
 MAX_TERM = 200
 
 
+LINE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def normalize(term: str) -> str:
     """Terms match case-insensitively, so they are stored lower-cased and trimmed."""
     return term.strip().lower()
+
+
+def checked(term: str) -> str:
+    """The term as stored; ValueError unless it is one line of 1 to MAX_TERM characters of valid Unicode.
+
+    A NUL or a lone surrogate would otherwise reach the database, which refuses both.
+    """
+    term = normalize(term)
+    if not term or len(term) > MAX_TERM:
+        raise ValueError(f"a term is 1 to {MAX_TERM} characters")
+    if LINE_OR_CONTROL.search(term):
+        raise ValueError(f"the term {term[:40]!r} contains a line break or a control character")
+    try:
+        term.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a term is not valid Unicode text (a lone surrogate)") from None
+    return term
 
 
 def terms(conn: Connection, list_name: str) -> list[str]:
@@ -39,11 +61,9 @@ def all_terms(conn: Connection) -> dict[str, list[str]]:
 
 def add(conn: Connection, list_name: str, term: str) -> bool:
     """Add a term; False if it was already there. Raises ValueError for an unknown list or a bad term."""
-    term = normalize(term)
     if list_name not in LISTS:
         raise ValueError(f"unknown list {list_name!r}; use {' or '.join(LISTS)}")
-    if not term or len(term) > MAX_TERM:
-        raise ValueError(f"a term is 1 to {MAX_TERM} characters")
+    term = checked(term)
     try:
         with conn.begin_nested():
             conn.execute(insert(word_lists).values(list=list_name, term=term, created_at=utcnow()))

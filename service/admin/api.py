@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -18,10 +17,6 @@ bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 COMMENT = "/comments/<comment_id:comment_id>"
 """Comment ids are 32-bit in both databases; a larger number is simply not found."""
 bp.before_request(require_token)
-MAX_TERMS = 500
-"""Terms one request may add or remove, as a bulk action's ids."""
-LINE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-"""A term is one line of text, as on the settings page."""
 
 
 def unprocessable(errors: dict[str, str]) -> ResponseReturnValue:
@@ -164,18 +159,14 @@ def change_list(list_name: str) -> ResponseReturnValue:
 
 
 def terms_error(terms: object) -> str | None:
-    """Why these cannot be a list's terms: each is one line of 1 to MAX_TERM characters of valid Unicode."""
-    if not isinstance(terms, list) or len(terms) > MAX_TERMS:
-        return f"Send a list of at most {MAX_TERMS} terms."
-    for term in terms:
-        if not isinstance(term, str) or not 1 <= len(word_lists.normalize(term)) <= word_lists.MAX_TERM:
-            return f"Each term is text of 1 to {word_lists.MAX_TERM} characters."
-        if LINE_OR_CONTROL.search(term):
-            return f"The term {term[:40]!r} contains a line break or a control character."
-        try:
-            term.encode("utf-8")
-        except UnicodeEncodeError:
-            return "A term is not valid Unicode text (a lone surrogate)."
+    """Why these cannot be a list's terms (word_lists.checked says what a term may be), or None."""
+    if not isinstance(terms, list) or len(terms) > decisions.MAX_BULK or not all(isinstance(t, str) for t in terms):
+        return f"Send a list of at most {decisions.MAX_BULK} terms, each a string."
+    try:
+        for term in terms:
+            word_lists.checked(term)
+    except ValueError as error:
+        return f"Nothing was changed: {error}."
     return None
 
 
