@@ -1,12 +1,14 @@
 """Labelled comments posted through a real `comments serve`, decided by real `comments worker` processes.
 
-Run: python bench/spam_e2e.py FILE... [--train FILE...] [--model PATH] [--workers N]
+Run: python bench/spam_e2e.py FILE... [--page URL] [--train FILE...] [--model PATH] [--workers N]
 
 Every comment of FILE (CSV CONTENT,CLASS or JSON lines) is submitted to POST /comments with a form token
 that is old enough (tokens are fetched first, then one deadline is awaited for all of them), from its own
 address (X-Forwarded-For through a trusted proxy) under a made-up name and email derived from its row number
-(the dataset's AUTHOR column is never read). Workers decide under COMMENTS_MODERATION=auto; the run waits
-for every verdict in the database, then prints spam published, legitimate comments filed as spam, and held.
+(the dataset's AUTHOR column is never read), and with the page it was written on as the form's redirect_to
+(the video of a file of the YouTube Spam Collection, or --page; its origin is an allowed one). Workers decide
+under COMMENTS_MODERATION=auto; the run waits for every verdict in the database, then prints spam published,
+legitimate comments filed as spam, and held.
 
 The classifier is trained with `comments train` on --train (default: the bundled files, minus FILE if it
 is one of them) into COMMENTS_MODEL_PATH, or --model is used as it is. Everything runs on loopback: a
@@ -35,6 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench.load import Server, free_port, private_redis  # noqa: E402
 from service import status  # noqa: E402
+from service.public import origin_of  # noqa: E402
 from workers.classifier import BUNDLED_DIR, Sample, read_labelled  # noqa: E402
 
 MIN_SUBMIT_SECONDS = 3.0
@@ -70,6 +73,8 @@ def submit_all(base: str, samples: list[Sample]) -> tuple[dict[int, int], Counte
     for index, (sample, token) in enumerate(zip(samples, tokens, strict=True)):
         fields = {"post_id": POST_ID, "author": f"Reader {index}", "email": f"reader-{index}@example.org",
                   "comment": sample.text, token["field"]: token["token"], token["honeypot"]: ""}
+        if sample.page:  # the page the form is on, as the README's form snippet sends it
+            fields["redirect_to"] = sample.page
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
                    "X-Forwarded-For": address(index), "User-Agent": "Mozilla/5.0 (spam_e2e bench)"}
         code, body = request(f"{base}/comments", urllib.parse.urlencode(fields).encode(), headers)
@@ -104,10 +109,13 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--train", nargs="+", type=Path, help="labelled files to train on")
     parser.add_argument("--model", type=Path, help="an existing model file (skips training)")
+    parser.add_argument("--page", help="the address of the page FILE's comments were written on (default: the "
+                        "video of a YouTube Spam Collection file, known by its name)")
     parser.add_argument("--workers", type=int, default=2, help="`comments worker` processes (default 2)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for every verdict")
     args = parser.parse_args()
-    samples = [s for path in args.files for s in read_labelled(path)]
+    samples = [s for path in args.files for s in read_labelled(path, args.page)]
+    origins = sorted({origin_of(s.page) for s in samples if s.page})
     with tempfile.TemporaryDirectory() as tmp, private_redis() as redis_url:
         folder = Path(tmp)
         database = folder / "comments.sqlite3"
@@ -115,6 +123,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
                "COMMENTS_SECRET_KEY": secrets.token_urlsafe(32), "COMMENTS_FLOOD_SECONDS": "0",
                "COMMENTS_TRUSTED_PROXIES": "127.0.0.1", "COMMENTS_MODERATION": "auto",
+               "COMMENTS_ALLOWED_ORIGINS": ",".join(origins),
                "COMMENTS_MIN_SUBMIT_SECONDS": str(MIN_SUBMIT_SECONDS),
                "COMMENTS_MODEL_PATH": str(args.model or folder / "classifier.joblib")}
         comments = [sys.executable, "-m", "service"]

@@ -70,7 +70,7 @@ def other_checks(samples: list[Sample], config: Mapping[str, Any]) -> Scored:
         for index, sample in enumerate(samples):
             content = sanitize.sanitize(sample.text, config["SANITIZER"]) or "(empty)"
             values = {"post_id": "evaluation", "author": sample.author or f"Sample {index}", "url": sample.url,
-                      "content": content, "original": sample.text, **sender(index)}
+                      "content": content, "original": sample.text, "page": sample.page, **sender(index)}
             with engine.begin() as conn:
                 comment = store.get_comment(conn, store.insert_comment(conn, values, status.PENDING))
                 assert comment is not None

@@ -182,7 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
             "A spam score at or above this files the comment as spam."),
     Setting("COMMENTS_CLASSIFIER_HOLD", "CLASSIFIER_HOLD", "0.1", _float_between(0, 1),
             "Classifier probability from which it holds a comment on its own."),
-    Setting("COMMENTS_CLASSIFIER_SPAM", "CLASSIFIER_SPAM", "0.87", _float_between(0, 1),
+    Setting("COMMENTS_CLASSIFIER_SPAM", "CLASSIFIER_SPAM", "0.82", _float_between(0, 1),
             "Classifier probability from which it files a comment as spam on its own."),
     Setting("COMMENTS_INSTANCE_PATH", "INSTANCE_PATH", None, _absolute_path,
             "Folder of the default SQLite database and model file; default `instance/` in a checkout"

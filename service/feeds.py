@@ -65,7 +65,7 @@ def entry(row: Any, base: str) -> dict[str, Any]:
         "title": f"{row['author']} on {row['post_id']}",
         "author": row["author"],
         "uri": row["url"],
-        "link": link_on_site([row["referrer"]], row["id"], current_app.config["ALLOWED_ORIGINS"]),
+        "link": link_on_site([row["page"], row["referrer"]], row["id"], current_app.config["ALLOWED_ORIGINS"]),
         "updated": created,
         "content": row["content"],
     }

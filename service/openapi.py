@@ -46,7 +46,8 @@ SUBMISSION = {
         "comment": {"type": "string", "minLength": 1, "maxLength": limits.COMMENT, "pattern": TEXT},
         "post_id": {"type": "string", "minLength": 1, "maxLength": limits.POST_ID, "pattern": TEXT},
         "parent_id": {"type": ["integer", "string"]},
-        "redirect_to": {"type": "string"},
+        "redirect_to": {"type": "string", "description": "The page the form is on: a form post returns there, "
+                        "and the spam engine reads a link to it as a reader's (kept on an allowed origin only)."},
         "form_token": {"type": "string"},
         "notify_replies": {"type": ["boolean", "string"],
                            "description": "Email me about replies: true, on, 1, yes; or false, off, 0, no, empty."},
@@ -208,6 +209,8 @@ ADMIN_COMMENT = {
         **PUBLIC_COMMENT["properties"],
         "email": {"type": "string"}, "ip": {"type": ["string", "null"]},
         "user_agent": {"type": ["string", "null"]}, "referrer": {"type": ["string", "null"]},
+        "page": {"type": ["string", "null"], "description": "The site's page the form was on (redirect_to, else "
+                 "the Referer), when on an allowed origin."},
         "original": {"type": "string"}, "spam_score": {"type": ["number", "null"]},
         "notify_replies": {"type": "boolean", "description": "The author asked for emails about replies."},
         "reasons": {"type": "array", "items": {"type": "object", "properties": {

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 ANONYMOUS = "Anonymous"
 EXPORTED = ("id", "post_id", "parent_id", "status", "created_at", "author", "email", "url", "ip", "user_agent",
-            "referrer", "notify_replies", "original", "content")
+            "referrer", "page", "notify_replies", "original", "content")
 
 
 def email_error(email: object) -> str | None:
@@ -58,8 +58,8 @@ def erase(conn: Connection, email: str, by: str) -> list[int]:
         return []
     chosen = [comment_id for comment_id, _ in rows]
     conn.execute(update(comments).where(comments.c.id.in_(chosen)).values(
-        author=ANONYMOUS, email="", url=None, ip=None, user_agent=None, referrer=None, notify_replies=False,
-        updated_at=store.utcnow()))
+        author=ANONYMOUS, email="", url=None, ip=None, user_agent=None, referrer=None, page=None,
+        notify_replies=False, updated_at=store.utcnow()))
     conn.execute(delete(spam_marks).where(spam_marks.c.comment_id.in_(chosen)))
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id.in_(chosen)))
     for comment_id, content in rows:  # the domains the text links to stay; the author's website goes

@@ -39,6 +39,9 @@ comments = Table(
     Column("ip", String(45), nullable=True),
     Column("user_agent", String(limits.USER_AGENT), nullable=True),
     Column("referrer", String(limits.REFERRER), nullable=True),
+    Column("page", String(limits.REFERRER), nullable=True,
+           doc="The site's page the comment was written on: the form's redirect_to, else the Referer, if on an "
+               "allowed origin; an imported comment's post address."),
     Column("status", String(16), nullable=False),
     Column("spam_score", Float, nullable=True),
     Column("reasons", JSON, nullable=False, default=list, doc="[{check, score, reason}] behind the verdict."),

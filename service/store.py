@@ -362,7 +362,7 @@ def approved_thread(conn: Connection, post_id: str) -> list[dict[str, Any]]:
 
 def newest_approved(conn: Connection, post_id: str | None, limit: int) -> list[RowMapping]:
     """The newest approved comments, of one post or of all: public fields, and the page they came from."""
-    query = select(*(comments.c[field] for field in PUBLIC_FIELDS), comments.c.referrer).where(
+    query = select(*(comments.c[field] for field in PUBLIC_FIELDS), comments.c.referrer, comments.c.page).where(
         comments.c.status == status.APPROVED)
     if post_id is not None:
         query = query.where(comments.c.post_id == post_id)

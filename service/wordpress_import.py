@@ -37,6 +37,7 @@ class WordPressComment:
     wp_id: str
     parent: str
     post_id: str
+    page: str | None  # the post's address: the spam engine reads a link to it as a reader's
     author: str
     email: str
     url: str | None
@@ -102,13 +103,15 @@ def read(path: str | os.PathLike[str], post_key: str = "id") -> Iterator[WordPre
         post = {_local(child.tag): (child.text or "").strip() for child in element if len(child) == 0}
         post_id = _clean({"id": post.get("post_id"), "slug": post.get("post_name"),
                           "link": post.get("link")}[post_key], limits.POST_ID)
+        link = _clean(post.get("link"), limits.REFERRER + 1)
+        page = link if 0 < len(link) <= limits.REFERRER else None  # never a cut address
         for node in element:
             if _local(node.tag) != "comment":
                 continue
             fields = {_local(child.tag): child.text or "" for child in node}
             yield WordPressComment(
                 wp_id=fields.get("comment_id", "").strip(), parent=fields.get("comment_parent", "0").strip(),
-                post_id=post_id, author=_clean(fields.get("comment_author"), limits.AUTHOR) or "Anonymous",
+                post_id=post_id, page=page, author=_clean(fields.get("comment_author"), limits.AUTHOR) or "Anonymous",
                 email=_clean(fields.get("comment_author_email"), limits.EMAIL),
                 url=_website(fields.get("comment_author_url", "")), ip=_address(fields.get("comment_author_IP", "")),
                 created_at=_date(fields), text=CONTROL.sub("", fields.get("comment_content", "")),
@@ -143,7 +146,8 @@ def import_file(conn: Connection, path: str | os.PathLike[str], engine: str, pos
             continue
         values: dict[str, Any] = {"post_id": found.post_id, "parent_id": None, "author": found.author,
                                   "email": found.email, "url": found.url, "content": content,
-                                  "original": found.text, "ip": found.ip, "created_at": found.created_at}
+                                  "original": found.text, "ip": found.ip, "page": found.page,
+                                  "created_at": found.created_at}
         comment_id = store.insert_comment(conn, values, found.state, f"imported from WordPress comment {found.wp_id}",
                                           actor=ACTOR)
         new_ids[found.wp_id] = comment_id

@@ -38,7 +38,7 @@ def app_with_akismet(app_factory: Any, stub: AkismetStub) -> Flask:
 ])
 def test_comment_check(app_with_akismet: Flask, stub: AkismetStub, work: Any, author: str, verdict: str,
                        reason: str) -> None:
-    comment_id = submit(app_with_akismet, author=author)
+    comment_id = submit(app_with_akismet, author=author, redirect_to="https://blog.example/2011/06/s-comm/")
     work(app_with_akismet)
     row = comment(app_with_akismet, comment_id)
     assert row["status"] == verdict and reason in [r["reason"] for r in row["reasons"]]
@@ -47,6 +47,7 @@ def test_comment_check(app_with_akismet: Flask, stub: AkismetStub, work: Any, au
     assert fields["blog"] == "https://blog.example" and fields["user_ip"] == "127.0.0.1"
     assert fields["comment_author"] == author and fields["comment_author_email"] == "ada@example.org"
     assert fields["comment_content"] == row["original"] and fields["comment_type"] == "comment"
+    assert fields["permalink"] == "https://blog.example/2011/06/s-comm/"  # the post, as WordPress sends it
 
 
 def test_unreachable_akismet_keeps_it_pending_then_retries(app_with_akismet: Flask, stub: AkismetStub,

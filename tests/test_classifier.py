@@ -12,12 +12,16 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from workers.classifier import (
     BUNDLED_DIR,
+    BUNDLED_PAGES,
     SPAM_THRESHOLD,
     Classifier,
     ModelCache,
     Sample,
+    default_model,
+    features,
     load_if_changed,
     normalize,
+    page_names,
     read_labelled,
     train,
 )
@@ -122,12 +126,58 @@ def test_read_jsonl(tmp_path: Path) -> None:
             "url": "http://s.example",
         },
         {"comment": "nice post", "spam": False},
+        {"comment": "see the video", "spam": False, "page": "https://v.example/watch?v=abcdefgh"},
     ]
     path.write_text("\n".join(json.dumps(d) for d in lines) + "\n\n", encoding="utf-8")
     assert list(read_labelled(path)) == [
         Sample("buy now", True, "x", "x@spam.example", "http://s.example"),
         Sample("nice post", False),
+        Sample("see the video", False, page="https://v.example/watch?v=abcdefgh"),
     ]
+    assert [s.page for s in read_labelled(path, "https://blog.example/p/")][1:] == [
+        "https://blog.example/p/", "https://v.example/watch?v=abcdefgh"]
+
+
+def test_each_bundled_file_knows_the_video_it_came_from(tmp_path: Path) -> None:
+    linked = 0
+    for path in sorted(BUNDLED_DIR.glob("*.csv")):
+        video = BUNDLED_PAGES[path.stem].rpartition("=")[2]
+        assert {s.page for s in read_labelled(path)} == {BUNDLED_PAGES[path.stem]}
+        linked += any(video.lower() in s.text.lower() for s in read_labelled(path))
+    assert linked == 3, "readers link to the right video (in three files of four)"
+    assert {s.page for s in read_labelled(path, "https://blog.example/p/")} == {"https://blog.example/p/"}
+    other = tmp_path / "comments.csv"
+    other.write_text("CONTENT,CLASS\nhello,0\n", encoding="utf-8")
+    assert [s.page for s in read_labelled(other)] == [None]
+
+
+@pytest.mark.parametrize(("page", "names"), [
+    ("https://blog.example/2011/06/secure-communities/", {"secure-communities"}),
+    ("https://www.youtube.com/watch?v=9bZkp7q19f0#t=10", {"9bzkp7q19f0"}),
+    ("https://blog.example/?p=12", set()),  # too short to tell this page from another site's
+    ("https://blog.example/", set()),
+])
+def test_page_names(page: str, names: set[str]) -> None:
+    assert page_names(page) == names
+
+
+def test_a_link_to_the_page_itself_is_one_feature_of_its_own() -> None:
+    page = "https://www.youtube.com/watch?v=9bZkp7q19f0"
+    own = features("at 1:32 http://youtu.be/9bZkp7q19f0?t=92 and https://www.youtube.com/watch?v=9bZkp7q19f0.",
+                   page=page)
+    assert "link:this-page" in own and "nurl:0" in own
+    assert not any("youtu" in key or "9bz" in key for key in own), "the link leaves no other trace"
+    elsewhere = features("at 1:32 http://youtu.be/9bZkp7q19f0?t=92", page="https://www.youtube.com/watch?v=x0x0x0x0")
+    assert "link:this-page" not in elsewhere and "dom:youtu.be" in elsewhere and "nurl:1" in elsewhere
+    assert features("at 1:32 http://youtu.be/9bZkp7q19f0?t=92") == elsewhere
+
+
+def test_a_reader_linking_to_the_post_is_not_read_as_advertising() -> None:
+    model = default_model()
+    text = "See paragraph 3 at https://blog.example/2011/06/secure-communities/#p3"
+    here = model.spam_probability(text, page="https://blog.example/2011/06/secure-communities/")
+    elsewhere = model.spam_probability(text, page="https://blog.example/2011/07/another-post/")
+    assert here < 0.5 < SPAM_THRESHOLD <= elsewhere
 
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:

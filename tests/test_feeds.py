@@ -59,8 +59,10 @@ def test_an_entry_links_its_page_only_on_the_sites_origin(app_factory: Any) -> N
     app = app_factory(ALLOWED_ORIGINS=[SITE])
     mine = stored(app, referrer=f"{SITE}/2011/06/letter/#respond", comment="Mine")
     stored(app, referrer="https://evil.example/", comment="Theirs")
+    form = stored(app, referrer=f"{SITE}/", page=f"{SITE}/2011/06/letter/", comment="From the form")
     links = {e.findtext(f"{ATOM}content"): e.find(f"{ATOM}link") for e in entries(app)}
     assert links["Mine"] is not None and links["Mine"].get("href") == f"{SITE}/2011/06/letter/#comment-{mine}"
+    assert links["From the form"].get("href") == f"{SITE}/2011/06/letter/#comment-{form}"  # the page, not the origin
     assert links["Theirs"] is None
 
 

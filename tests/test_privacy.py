@@ -22,7 +22,8 @@ TEXT = 'I agree, see <a href="https://letter.example/copy">the letter</a>.'
 
 def seed(app: Flask) -> tuple[list[int], int]:
     """Three comments by Ada (two spellings of her email; one approved, one filed as spam), one by Bob."""
-    ada = [submit(app, author="Ada", email="ada@example.org", url="https://ada.example.org", comment=TEXT),
+    ada = [submit(app, author="Ada", email="ada@example.org", url="https://ada.example.org", comment=TEXT,
+                  redirect_to="https://blog.example/2011/06/s-comm/?s=ada+lovelace"),
            submit(app, author="Ada L.", email="Ada@Example.org", comment="A second thought."),
            submit(app, author="Ada", email="ada@example.org", comment="Buy pills.")]
     bob = submit(app, author="Bob", email="bob@example.org", url="https://bob.example.org", comment="Me too.")
@@ -53,6 +54,7 @@ def test_export_gives_every_comment_under_an_email_whatever_its_case(any_app: Fl
     assert (first["author"], first["email"], first["url"], first["ip"]) == \
         ("Ada", "ada@example.org", "https://ada.example.org", "127.0.0.1")
     assert first["original"] == TEXT and first["status"] == status.APPROVED and first["user_agent"]
+    assert first["page"] == "https://blog.example/2011/06/s-comm/?s=ada+lovelace"
     assert "bob@example.org" not in result.output
 
 
@@ -65,8 +67,8 @@ def test_erase_anonymises_the_author_and_keeps_the_text(any_app: Flask) -> None:
     assert result.exit_code == 0 and "Anonymised 3 comments" in result.output
     for comment_id in ada:
         row: Any = comment(any_app, comment_id)
-        assert (row["author"], row["email"], row["url"], row["ip"], row["user_agent"], row["referrer"]) == \
-            ("Anonymous", "", None, None, None, None)
+        assert (row["author"], row["email"], row["url"], row["ip"], row["user_agent"], row["referrer"],
+                row["page"]) == ("Anonymous", "", None, None, None, None, None)
     assert comment(any_app, ada[0])["original"] == TEXT
     assert domains(any_app, ada[0]) == ["letter.example"]  # the text's link stays, the website goes
     assert marks(any_app, ada[2]) == 0

@@ -66,6 +66,23 @@ def test_form_post_never_redirects_elsewhere(client: FlaskClient, target: str) -
     assert "awaits moderation" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("fields", "headers", "page"), [
+    ({"redirect_to": "https://blog.example/2011/06/s-comm/"}, {"Referer": "https://blog.example/"},
+     "https://blog.example/2011/06/s-comm/"),  # the form's page address, not the origin a browser sends
+    ({}, {"Referer": "https://blog.example/2011/06/s-comm/?replytocom=3"}, "https://blog.example/2011/06/s-comm/?replytocom=3"),
+    ({"redirect_to": "https://evil.example/s-comm/"}, {"Referer": "https://evil.example/s-comm/"}, None),
+    ({}, {"Referer": "https://blog.example/" + "x" * 300}, None),  # too long for its column: not cut short
+    ({}, {}, None),
+])
+def test_the_page_a_comment_was_written_on_is_kept_if_on_the_site(
+        app: Flask, client: FlaskClient, fields: dict[str, str], headers: dict[str, str], page: str | None) -> None:
+    response = client.post("/comments", data=valid(**fields), headers={"Accept": "application/json", **headers})
+    assert response.status_code == 202
+    (row,) = rows(app)
+    assert row["page"] == page
+    assert row["referrer"] == ((headers.get("Referer") or "")[:255] or None)
+
+
 def test_wordpress_field_names_are_accepted(app: Flask, client: FlaskClient) -> None:
     data = valid(post_id=None, comment_post_ID="42", comment_parent="0", submit="Post Comment")
     response = client.post("/comments", data=data, headers={"Accept": "application/json"})

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import select, text
 
 from service import status, store
 from service.db import checkpoint, get_engine, make_engine, upgrade
-from service.schema import comment_domains, spam_marks
+from service.schema import comment_domains, metadata, spam_marks
 
 from .conftest import VALID, in_database_file
 from .test_worker import submit
@@ -20,6 +22,14 @@ def new_comment(conn: Any, state: str = status.PENDING, **changes: Any) -> int:
     values = {"post_id": VALID["post_id"], "author": VALID["author"], "email": VALID["email"], "url": None,
               "content": "hello", "original": "hello", **changes}
     return store.insert_comment(conn, values, state)
+
+
+@pytest.mark.filterwarnings("ignore:.*expression-based index")  # SQLite cannot reflect the lower(email) index
+def test_the_migrations_build_the_schema_the_code_declares(backend_url: str) -> None:
+    engine = make_engine(backend_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
 
 
 def test_insert_records_arrival_in_the_audit_trail(any_app: Flask) -> None:

@@ -79,6 +79,7 @@ def test_a_dry_run_stores_nothing_and_says_what_it_would_do(app: Flask) -> None:
 def test_posts_can_be_named_by_slug_or_address(app: Flask) -> None:
     assert run(app, "import", "wordpress", str(EXPORT), "--post-id", "slug").exit_code == 0
     assert stored(app)["Ada Lovelace"]["post_id"] == "patrick-letter"
+    assert stored(app)["Ada Lovelace"]["page"] == "https://blog.example/2011/06/patrick-letter/"  # for the spam engine
     assert run(app, "import", "wordpress", str(EXPORT), "--post-id", "link").exit_code == 0
     assert "https://blog.example/2011/06/patrick-letter/" in {row["post_id"] for row in stored(app).values()}
 

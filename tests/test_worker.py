@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ from rq.serializers import JSONSerializer
 
 from service import queue, status, store, word_lists
 from service.db import get_engine
+from workers import model
+from workers.classifier import FEATURE_VERSION, Classifier, default_model
 from workers.spam_check import check_comment
 
 from .conftest import in_database_file, relay, valid, wait_for
@@ -67,6 +71,36 @@ def test_worker_writes_verdict_and_reasons(app: Flask, work: Any, text: str, ver
     assert row["status"] == verdict
     assert reason.split(":")[0] in [r["reason"].split(":")[0] for r in row["reasons"]]
     assert audit(app, comment_id)[-1] == (status.PENDING, verdict, store.SPAM_CHECK)
+
+
+def test_a_link_to_the_page_the_comment_is_on_is_not_advertising(app: Flask, work: Any) -> None:
+    text = "See paragraph {} at https://blog.example/2011/06/secure-communities/#p3"
+    here = submit(app, comment=text.format(3), redirect_to="https://blog.example/2011/06/secure-communities/")
+    elsewhere = submit(app, comment=text.format(4), redirect_to="https://blog.example/2011/07/another-post/",
+                       post_id="another-post")
+    assert work(app)
+    assert comment(app, here)["status"] == status.APPROVED, comment(app, here)["reasons"]
+    assert comment(app, elsewhere)["status"] == status.SPAM
+
+
+def test_an_upgrade_retrains_a_model_file_of_older_features_with_the_moderators_decisions(
+        app_factory: Any, work: Any, tmp_path: Path) -> None:
+    path = tmp_path / "model.joblib"
+    app = app_factory(MODEL_PATH=str(path))
+    text = "Loved the letter, the figures on deportations surprised me"
+    taught = submit(app, comment=text)
+    assert work(app) and path.exists()
+    with app.app_context(), get_engine().begin() as conn:
+        store.transition(conn, taught, status.SPAM, "moderator:ann")
+    state = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps({**state, "feature_version": FEATURE_VERSION - 1}))
+    model._caches.clear()  # a worker started after the upgrade
+    later = submit(app, comment="A second thought on the letter.")
+    assert work(app)
+    reasons = [r["reason"] for r in comment(app, later)["reasons"]]
+    assert any(r.startswith("classifier: ") for r in reasons) and not any("failed" in r for r in reasons)
+    retrained = Classifier.load(path)  # raises if it were still the old version
+    assert retrained.spam_probability(text) > default_model().spam_probability(text) + 0.3
 
 
 def test_job_delivered_twice_gives_one_verdict_and_one_audit_entry(app: Flask, work: Any) -> None:

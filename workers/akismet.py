@@ -39,7 +39,7 @@ def parameters(config: Mapping[str, Any], comment: Mapping[str, Any]) -> dict[st
         "user_ip": comment.get("ip") or "",
         "user_agent": comment.get("user_agent") or "",
         "referrer": comment.get("referrer") or "",
-        "permalink": comment.get("referrer") or "",
+        "permalink": comment.get("page") or comment.get("referrer") or "",
         "comment_type": "reply" if comment.get("parent_id") else "comment",
         "comment_author": comment["author"],
         "comment_author_email": comment["email"],

@@ -2,47 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Connection, select
 
-from service import status
 from service import word_lists as lists
 from service.db import get_engine
-from service.schema import comments, status_changes
 
-from .classifier import Sample, bundled_samples, read_labelled, train
+from .classifier import bundled_samples, read_labelled, train
 from .evaluation import evaluate
-from .model import current
+from .model import current, moderator_decisions
 
 LABELLED = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def moderator_decisions(conn: Connection) -> Iterator[Sample]:
-    """Every comment's latest moderator decision that says spam (spam) or approved (not spam)."""
-    query = (
-        select(comments.c.id, comments.c.original, comments.c.author, comments.c.email, comments.c.url,
-               status_changes.c.to_status)
-        .join(status_changes, status_changes.c.comment_id == comments.c.id)
-        .where(status_changes.c.actor.like("moderator:%"),
-               status_changes.c.to_status.in_((status.SPAM, status.APPROVED)))
-        .order_by(comments.c.id, status_changes.c.id)
-    )
-    latest = {row.id: row for row in conn.execute(query)}
-    for row in latest.values():
-        yield Sample(row.original, row.to_status == status.SPAM, row.author, row.email, row.url)
+PAGE = click.option("--page", help="The address of the page a CSV file's comments were written on (the bundled "
+                    "files' are known; a JSON line may carry its own \"page\").")
 
 
 @click.command("train")
 @click.argument("files", nargs=-1, type=LABELLED)
+@PAGE
 @with_appcontext
-def train_command(files: tuple[Path, ...]) -> None:
+def train_command(files: tuple[Path, ...], page: str | None) -> None:
     """Retrain the classifier from labelled FILES (default: the bundled data) and all moderator decisions."""
-    samples = [sample for path in files for sample in read_labelled(path)] if files else list(bundled_samples())
+    samples = [s for path in files for s in read_labelled(path, page)] if files else list(bundled_samples())
     with get_engine().connect() as conn:
         samples += list(moderator_decisions(conn))
     with click.progressbar(length=len(samples), label="Training") as bar:
@@ -54,10 +38,11 @@ def train_command(files: tuple[Path, ...]) -> None:
 
 @click.command("evaluate")
 @click.argument("files", nargs=-1, required=True, type=LABELLED)
+@PAGE
 @with_appcontext
-def evaluate_command(files: tuple[Path, ...]) -> None:
+def evaluate_command(files: tuple[Path, ...], page: str | None) -> None:
     """Decide labelled comments (CSV CONTENT,CLASS or JSON lines) with the whole engine and print the measures."""
-    samples = [sample for path in files for sample in read_labelled(path)]
+    samples = [sample for path in files for sample in read_labelled(path, page)]
     with get_engine().connect() as conn:
         terms = {name: lists.terms(conn, name) for name in lists.LISTS}
     with click.progressbar(length=len(samples), label="Evaluating") as bar:

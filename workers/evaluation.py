@@ -95,7 +95,7 @@ def evaluate(samples: Iterable[Sample], config: Mapping[str, Any], classifier: C
         for index, sample in enumerate(samples):
             content = sanitize.sanitize(sample.text, config["SANITIZER"]) or "(empty)"
             values = {"post_id": POST_ID, "author": sample.author or f"Sample {index}", "url": sample.url,
-                      "content": content, "original": sample.text, **sender(index)}
+                      "content": content, "original": sample.text, "page": sample.page, **sender(index)}
             if sample.email:
                 values["email"] = sample.email
             with engine.begin() as conn:

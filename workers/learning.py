@@ -34,7 +34,7 @@ def learn_from_decision(comment_id: int, is_spam: bool) -> str:
         ensure_model(path)
         classifier = Classifier.load(path)
         classifier.learn_samples([Sample(comment["original"], is_spam, comment["author"], comment["email"],
-                                         comment["url"])])
+                                         comment["url"], comment["page"])])
         classifier.save(path)
     logger.info("comment %s taught the model: %s", comment_id, "spam" if is_spam else "ham")
     if config.get("AKISMET_KEY") and akismet_disagreed(comment["reasons"] or [], is_spam):

@@ -4,25 +4,61 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from service import status
 from service.admin import settings
+from service.db import get_engine
+from service.schema import comments, status_changes
 
-from .classifier import Classifier, ModelCache, default_model
+from .classifier import Classifier, ModelCache, Sample, StaleModel, bundled_samples, train
 
 logger = logging.getLogger(__name__)
 
 _caches: dict[str, ModelCache] = {}
 
 
+def moderator_decisions(conn: Connection) -> Iterator[Sample]:
+    """Every comment's latest moderator decision that says spam (spam) or approved (not spam)."""
+    query = (
+        select(comments.c.id, comments.c.original, comments.c.author, comments.c.email, comments.c.url,
+               comments.c.page, status_changes.c.to_status)
+        .join(status_changes, status_changes.c.comment_id == comments.c.id)
+        .where(status_changes.c.actor.like("moderator:%"),
+               status_changes.c.to_status.in_((status.SPAM, status.APPROVED)))
+        .order_by(comments.c.id, status_changes.c.id)
+    )
+    latest = {row.id: row for row in conn.execute(query)}
+    for row in latest.values():
+        yield Sample(row.original, row.to_status == status.SPAM, row.author, row.email, row.url, row.page)
+
+
 def ensure_model(path: str) -> None:
-    """Train from the bundled data and save when no model file exists yet, so every worker shares one file."""
-    if not os.path.exists(path):
-        logger.info("no spam model at %s: training one from the bundled data", path)
-        default_model().save(path)
+    """Train and save a model when there is none yet, or when an upgrade changed the features, so that every
+    worker shares one file: from the bundled data and every moderator decision, as `comments train` does.
+
+    Without this, an upgrade that bumps FEATURE_VERSION would hold every comment, with the classifier's
+    error as its reason, until someone ran `comments train`.
+    """
+    if os.path.exists(path):
+        try:
+            Classifier.load(path)
+            return
+        except StaleModel as error:
+            logger.warning("%s: retraining from the bundled data and every moderator decision", error)
+    else:
+        logger.info("no spam model at %s: training one from the bundled data and every moderator decision", path)
+    try:
+        with get_engine().connect() as conn:
+            decisions = list(moderator_decisions(conn))
+    except SQLAlchemyError as error:  # a model now beats none; `comments train` adds the decisions later
+        logger.warning("moderator decisions unreadable (%s): training from the bundled data alone", error)
+        decisions = []
+    train([*bundled_samples(), *decisions]).save(path)
 
 
 def current(config: Mapping[str, Any]) -> Classifier:

@@ -15,8 +15,8 @@ PER_PAGE = 20
 MAX_PER_PAGE = 200
 MAX_PAGE = 10**6
 TEXT_FILTERS = ("post_id", "author", "email", "ip", "q")
-ADMIN_FIELDS = ("id", "post_id", "parent_id", "author", "email", "url", "ip", "user_agent", "referrer", "content",
-                "original", "status", "spam_score", "reasons", "notify_replies", "created_at", "updated_at")
+ADMIN_FIELDS = ("id", "post_id", "parent_id", "author", "email", "url", "ip", "user_agent", "referrer", "page",
+                "content", "original", "status", "spam_score", "reasons", "notify_replies", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ def check(ctx: Context) -> Finding | None:
         return None
     comment = ctx.comment
     probability = ctx.classifier.spam_probability(comment["original"], author=comment["author"],
-                                                  url=comment.get("url"))
+                                                  url=comment.get("url"), page=comment.get("page"))
     hold, spam = float(ctx.config["CLASSIFIER_HOLD"]), float(ctx.config["CLASSIFIER_SPAM"])
     if probability >= spam:
         score = 1.0
