@@ -49,7 +49,7 @@ def ensure_model(path: str) -> None:
             Classifier.load(path)
             return
         except StaleModel as error:
-            logger.warning("%s: retraining from the bundled data and every moderator decision", error)
+            logger.warning("%s (done now, from the bundled data and every moderator decision)", error)
     else:
         logger.info("no spam model at %s: training one from the bundled data and every moderator decision", path)
     try:
