@@ -64,15 +64,18 @@ def moderator(admin: Admin) -> Moderator:
 def test_a_comment_shows_everything_a_moderator_decides_on(app: Flask, moderator: Moderator) -> None:
     parent = held(app, "The parent")
     comment_id = held(app, "<b>Hello</b> there", parent_id=parent, content="<p><b>Hello</b> there</p>",
-                      notify_replies=True)
+                      notify_replies=True, page="https://blog.example/2011/06/p1/")
+    imported = held(app, "From an odd export", page="javascript:alert(1)")
     html = moderator.page()
     row = html[html.index(f'id="c{comment_id}"'):html.index(f'id="c{parent}"')]
     for shown in ("Ada", "ada@example.org", "https://ada.example/", "203.0.113.5", "p1", f"in reply to #{parent}",
                   "wants reply emails", "score 0.70", "2 links (limit 1)", "classifier: p(spam) 0.42",
-                  "<p><b>Hello</b> there</p>", "&lt;b&gt;Hello&lt;/b&gt; there"):
+                  "<p><b>Hello</b> there</p>", "&lt;b&gt;Hello&lt;/b&gt; there",
+                  'href="https://blog.example/2011/06/p1/" rel="noopener noreferrer" class="page"'):
         assert shown in row, shown
+    assert 'class="page"' not in html[html.index(f'id="c{imported}"'):html.index(f'id="c{comment_id}"')]
     assert "wants reply emails" not in html[html.index(f'id="c{parent}"'):]
-    assert re.search(r'<span class="count" data-count="held">2</span>', html)
+    assert re.search(r'<span class="count" data-count="held">3</span>', html)
     assert html.index('data-status="held"') < html.index('data-status="pending"')
 
 
