@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, inspect
+
+from workers.classifier import Sample, default_model
+from workers.evaluation import evaluate
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
@@ -88,7 +92,17 @@ def test_train_and_evaluate(app_factory: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "40 comments, 20 spam" in result.output
     assert "false-positive rate" in result.output and "TP " in result.output
+    assert run(app, "evaluate", str(data), "--page", "https://blog.example/2011/06/letter/").exit_code == 0
     assert run(app, "evaluate", str(tmp_path / "missing.csv")).exit_code == 2
+
+
+def test_an_evaluation_lets_a_moderator_act_after_each_verdict(app: Any) -> None:
+    samples = [Sample("Check out my channel http://spam.example/1 and subscribe!!", True),
+               Sample("A plain thought.", False)]
+    seen: list[tuple[str, str]] = []
+    report = evaluate(samples, app.config, default_model(), decided=lambda s, v: seen.append((s.text, v)))
+    assert [text for text, _ in seen] == [s.text for s in samples]
+    assert Counter((s.spam, verdict) for s, (_, verdict) in zip(samples, seen, strict=True)) == report.counts
 
 
 def test_user_and_token_commands(app: Any) -> None:

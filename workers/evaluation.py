@@ -81,8 +81,12 @@ def sender(index: int) -> dict[str, Any]:
 
 def evaluate(samples: Iterable[Sample], config: Mapping[str, Any], classifier: Classifier,
              lists: Mapping[str, list[str]] | None = None,
-             progress: Callable[[int], None] | None = None) -> Report:
-    """Decide every sample with the production checks (and word lists) against a scratch SQLite database."""
+             progress: Callable[[int], None] | None = None,
+             decided: Callable[[Sample, str], None] | None = None) -> Report:
+    """Decide every sample with the production checks (and word lists) against a scratch SQLite database.
+
+    `decided(sample, verdict)` runs after each verdict, before the next sample: a moderator's turn, say.
+    """
     counts: Counter[tuple[bool, str]] = Counter()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'evaluation.sqlite3'}"
@@ -106,6 +110,8 @@ def evaluate(samples: Iterable[Sample], config: Mapping[str, Any], classifier: C
                                                   str(config["MODERATION"]))
                 store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
             counts[(sample.spam, verdict)] += 1
+            if decided:
+                decided(sample, verdict)
             if progress:
                 progress(1)
         engine.dispose()
