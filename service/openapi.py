@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from . import limits, status, word_lists
 from .admin.decisions import MAX_BULK
+from .config import MODERATION_POLICIES
 
 bp = Blueprint("openapi", __name__)
 
@@ -226,6 +227,9 @@ COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
 NOT_FOUND = answer("No such comment.", ERROR)
 TOO_LARGE = answer("Body over the limit (COMMENTS_MAX_BODY_BYTES).", ERROR)
+SETTINGS = {"type": "object", "required": ["moderation"], "properties": {"moderation": {
+    "type": "string", "enum": list(MODERATION_POLICIES), "description": "auto: the spam check decides; first-time: "
+    "hold authors never approved before; all: hold everything (COMMENTS_MODERATION until set)."}}}
 MODERATOR_TEXT = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["text"],
     "properties": {"text": {"type": "string", "minLength": 1, "maxLength": limits.COMMENT}}}}}}
@@ -317,6 +321,16 @@ ADMIN_PATHS: dict[str, Any] = {
                                                    for key in ("added", "removed", "terms")}}}),
             "404": answer("No such list.", ERROR), "413": TOO_LARGE,
             "422": answer("Not an object with add or remove, or a bad term.", FIELD_ERRORS)}})},
+    "/admin/api/settings": {
+        "get": secured({
+            "summary": "What the settings page sets: the moderation policy",
+            "responses": {"200": answer("The settings.", SETTINGS)}}),
+        "patch": secured({
+            "summary": "Change the moderation policy, as the settings page does",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["moderation"], "properties": SETTINGS["properties"]}}}},
+            "responses": {"200": answer("The settings, changed.", SETTINGS), "413": TOO_LARGE,
+                          "422": answer("Not an object with a known policy.", FIELD_ERRORS)}})},
     "/admin/api/privacy": {"get": secured({
         "summary": "A commenter's personal data: every comment stored under an email",
         "parameters": [{"name": "email", "in": "query", "required": True,

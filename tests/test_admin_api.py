@@ -253,3 +253,22 @@ def test_bad_list_changes_are_422_and_change_nothing(admin: Admin, body: Any, fi
     assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
     assert admin.api("GET", "/lists").get_json()["disallowed"] == []
     assert admin.api("POST", "/lists/other", json={"add": ["x"]}).status_code == 404
+
+
+def test_the_moderation_policy_through_the_api(app: Flask, admin: Admin, work: Any) -> None:
+    assert app.config["MODERATION"] == "auto"  # COMMENTS_MODERATION until a moderator sets a policy
+    assert admin.api("GET", "/settings").get_json() == {"moderation": "auto"}
+    response = admin.api("PATCH", "/settings", json={"moderation": "all"})
+    assert response.status_code == 200 and response.get_json() == {"moderation": "all"}
+    assert admin.api("GET", "/settings").get_json() == {"moderation": "all"}
+    comment_id = submit(app, comment="A plain thought.")
+    work(app)
+    assert admin.api("GET", f"/comments/{comment_id}").get_json()["status"] == status.HELD  # every worker obeys
+
+
+@pytest.mark.parametrize(("body", "field"), [({"moderation": "none"}, "moderation"), ({"moderation": ["all"]},
+                                             "moderation"), ({}, "body"), (["all"], "body"), (None, "body")])
+def test_a_bad_policy_is_422_and_changes_nothing(admin: Admin, body: Any, field: str) -> None:
+    response = admin.api("PATCH", "/settings", json=body)
+    assert response.status_code == 422 and field in response.get_json()["errors"]
+    assert admin.api("GET", "/settings").get_json() == {"moderation": "auto"}

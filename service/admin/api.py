@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .. import moderation, privacy, word_lists
+from ..config import MODERATION_POLICIES
 from ..db import get_engine
 from ..submission import MAX_ID
-from . import decisions, queries
+from . import decisions, queries, settings
 from .auth import require_token
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
@@ -168,6 +169,26 @@ def terms_error(terms: object) -> str | None:
     except ValueError as error:
         return f"Nothing was changed: {error}."
     return None
+
+
+@bp.get("/settings")
+def get_settings() -> ResponseReturnValue:
+    """What the settings page sets: the moderation policy (COMMENTS_MODERATION until a moderator sets one)."""
+    with get_engine().connect() as conn:
+        return jsonify(moderation=settings.policy(conn, current_app.config["MODERATION"]))
+
+
+@bp.patch("/settings")
+def change_settings() -> ResponseReturnValue:
+    """`{"moderation": "auto" | "first-time" | "all"}`, as the settings page; every worker reads it per comment."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or "moderation" not in body:
+        return unprocessable({"body": 'Send a JSON object: {"moderation": policy}.'})
+    if body["moderation"] not in MODERATION_POLICIES:
+        return unprocessable({"moderation": f"The policy is one of {', '.join(MODERATION_POLICIES)}."})
+    with get_engine().begin() as conn:
+        settings.set_policy(conn, body["moderation"])
+    return get_settings()
 
 
 @bp.get("/privacy")
