@@ -55,6 +55,8 @@ def main() -> None:
     started = time.perf_counter()
     config = settings.from_environment({})
     videos = {path.stem.split("-")[-1]: list(read_labelled(path)) for path in sorted(BUNDLED_DIR.glob("*.csv"))}
+    if args.test and args.test not in videos:
+        parser.error(f"--test is one of {', '.join(videos)}")
     print(f"thresholds: classifier hold {config['CLASSIFIER_HOLD']:g}, spam {config['CLASSIFIER_SPAM']:g}; "
           f"policy auto")
     for test in [args.test] if args.test else list(videos):
