@@ -87,7 +87,7 @@ def comment_values(sub: submission.Submission, content: str, address: str | None
         "ip": address,
         "user_agent": (request.user_agent.string or "")[:255] or None,
         "referrer": (request.referrer or "")[:255] or None,
-        "page": site_page(sub.redirect_to, request.referrer),
+        "page": site_page([sub.redirect_to, request.referrer], current_app.config["ALLOWED_ORIGINS"]),
         "signals": token_signals(sub.token, current_app.config),
         "notify_replies": sub.notify_replies,
         "created_at": store.utcnow(),
@@ -132,17 +132,16 @@ def comment_url(page: str, comment_id: int) -> str:
 
 def link_on_site(pages: Iterable[str | None], comment_id: int, origins: Sequence[str]) -> str | None:
     """comment_url() of the first page on one of the site's own origins; None rather than a stranger's page."""
-    page = next((page for page in pages if page and origin_of(page) in origins), None)
+    page = site_page(pages, origins)
     return comment_url(page, comment_id) if page else None
 
 
-def site_page(*addresses: str | None) -> str | None:
-    """The first address on one of the site's own origins that fits its column: the page the form was on.
+def site_page(addresses: Iterable[str | None], origins: Sequence[str]) -> str | None:
+    """The first address on one of the site's own origins that fits its column: the page a form was on.
 
     The spam engine reads a link to this page as a reader's, not an advert; a stranger's address is never
     kept as the page.
     """
-    origins = current_app.config["ALLOWED_ORIGINS"]
     return next((a for a in addresses if a and len(a) <= limits.REFERRER and origin_of(a) in origins), None)
 
 

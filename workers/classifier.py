@@ -159,8 +159,8 @@ def features(text: str, author: str | None = None, email: str | None = None, url
     if page and urls and (names := page_names(page)):
         own = any(on_page(u, names) for u in urls)
         if own:
-            low = _URL.sub(lambda m: " " if on_page(m.group(0), names) else m.group(0), low)
             text = _URL.sub(lambda m: " " if on_page(m.group(0).lower(), names) else m.group(0), text)
+            low = text.lower()
             urls = [u for u in urls if not on_page(u, names)]
     words = _WORD.findall(_URL.sub(" ", low))
     out: dict[str, float] = {}

@@ -11,7 +11,7 @@ from service import store
 from service.db import get_engine
 
 from . import akismet
-from .classifier import Classifier, Sample
+from .classifier import Sample
 from .model import ensure_model
 
 logger = logging.getLogger(__name__)
@@ -31,8 +31,7 @@ def learn_from_decision(comment_id: int, is_spam: bool) -> str:
     job = get_current_job()
     assert job is not None, "runs as an RQ job"
     with job.connection.lock(LOCK, timeout=120, blocking_timeout=120):
-        ensure_model(path)
-        classifier = Classifier.load(path)
+        classifier = ensure_model(path)
         classifier.learn_samples([Sample(comment["original"], is_spam, comment["author"], comment["email"],
                                          comment["url"], comment["page"])])
         classifier.save(path)

@@ -37,17 +37,17 @@ def moderator_decisions(conn: Connection) -> Iterator[Sample]:
         yield Sample(row.original, row.to_status == status.SPAM, row.author, row.email, row.url, row.page)
 
 
-def ensure_model(path: str) -> None:
-    """Train and save a model when there is none yet, or when an upgrade changed the features, so that every
-    worker shares one file: from the bundled data and every moderator decision, as `comments train` does.
+def ensure_model(path: str) -> Classifier:
+    """The model in the file at `path`, read once. When there is none yet, or an upgrade changed the features, one
+    is trained and saved first, so that every worker shares one file: from the bundled data and every moderator
+    decision, as `comments train` does.
 
     Without this, an upgrade that bumps FEATURE_VERSION would hold every comment, with the classifier's
     error as its reason, until someone ran `comments train`.
     """
     if os.path.exists(path):
         try:
-            Classifier.load(path)
-            return
+            return Classifier.load(path)
         except StaleModel as error:
             logger.warning("%s (done now, from the bundled data and every moderator decision)", error)
     else:
@@ -58,15 +58,18 @@ def ensure_model(path: str) -> None:
     except SQLAlchemyError as error:  # a model now beats none; `comments train` adds the decisions later
         logger.warning("moderator decisions unreadable (%s): training from the bundled data alone", error)
         decisions = []
-    train([*bundled_samples(), *decisions]).save(path)
+    classifier = train([*bundled_samples(), *decisions])
+    classifier.save(path)
+    return classifier
 
 
 def current(config: Mapping[str, Any]) -> Classifier:
     """The model to use for this job: one os.stat per call, a reload only when the file changed."""
     path = config["MODEL_PATH"]
     if path not in _caches:
-        ensure_model(path)
-        _caches[path] = ModelCache(path)
+        cache = ModelCache(path)
+        cache.current = ensure_model(path)  # one freshly trained has no file stamp: get() reads the file once
+        _caches[path] = cache
     return _caches[path].get()
 
 

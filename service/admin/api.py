@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .. import moderation, privacy, word_lists
-from ..config import MODERATION_POLICIES
 from ..db import get_engine
 from ..submission import MAX_ID
 from . import decisions, queries, settings
@@ -184,10 +183,11 @@ def change_settings() -> ResponseReturnValue:
     body: Any = request.get_json(silent=True)
     if not isinstance(body, dict) or "moderation" not in body:
         return unprocessable({"body": 'Send a JSON object: {"moderation": policy}.'})
-    if body["moderation"] not in MODERATION_POLICIES:
-        return unprocessable({"moderation": f"The policy is one of {', '.join(MODERATION_POLICIES)}."})
-    with get_engine().begin() as conn:
-        settings.set_policy(conn, body["moderation"])
+    try:
+        with get_engine().begin() as conn:
+            settings.set_policy(conn, body["moderation"])
+    except ValueError as error:
+        return unprocessable({"moderation": f"{str(error).capitalize()}."})
     return get_settings()
 
 
