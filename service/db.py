@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
@@ -56,7 +54,14 @@ def get_engine() -> Engine:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the migrations up to `revision`."""
+    """Apply the migrations up to `revision`.
+
+    Alembic is imported here, not at the top: it (with Mako and Pygments) is 10 MB in every web and worker
+    process, which only `comments db upgrade` and the tests need.
+    """
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
