@@ -16,12 +16,12 @@ from workers.classifier import (
     SPAM_THRESHOLD,
     Classifier,
     ModelCache,
+    Page,
     Sample,
     default_model,
     features,
     load_if_changed,
     normalize,
-    page_names,
     read_labelled,
     train,
 )
@@ -158,7 +158,28 @@ def test_each_bundled_file_knows_the_video_it_came_from(tmp_path: Path) -> None:
     ("https://blog.example/", set()),
 ])
 def test_page_names(page: str, names: set[str]) -> None:
-    assert page_names(page) == names
+    assert Page.of(page).names == names
+
+
+@pytest.mark.parametrize(("link", "linked"), [
+    ("https://blog.example/2011/06/secure-communities/#p3", True),
+    ("http://www.blog.example:80/2011/06/secure-communities", True),
+    ("blog.example/secure-communities?replytocom=4", True),
+    ("https://blog.example/2011/06/other-post/", False),
+    ("https://spam.example/secure-communities", False),  # the post's slug on another site
+    ("https://blog.example.spam.example/secure-communities", False),
+    ("https://blog.example@spam.example/secure-communities", False),  # user info: the host is spam.example
+    ("https://spam.example\\@blog.example/secure-communities", False),  # a browser goes to spam.example
+])
+def test_a_link_names_the_page_only_on_its_own_site(link: str, linked: bool) -> None:
+    assert Page.of("https://blog.example/2011/06/secure-communities/").linked_by(link.lower()) is linked
+
+
+def test_a_videos_short_links_name_it() -> None:
+    video = Page.of("https://www.youtube.com/watch?v=9bZkp7q19f0")
+    assert video.linked_by("http://youtu.be/9bzkp7q19f0?t=92")
+    assert video.linked_by("youtube.com/watch?v=9bzkp7q19f0&t=92")
+    assert not video.linked_by("http://spam.example/9bzkp7q19f0")
 
 
 def test_a_link_to_the_page_itself_is_one_feature_of_its_own() -> None:
@@ -170,6 +191,14 @@ def test_a_link_to_the_page_itself_is_one_feature_of_its_own() -> None:
     elsewhere = features("at 1:32 http://youtu.be/9bZkp7q19f0?t=92", page="https://www.youtube.com/watch?v=x0x0x0x0")
     assert "link:this-page" not in elsewhere and "dom:youtu.be" in elsewhere and "nurl:1" in elsewhere
     assert features("at 1:32 http://youtu.be/9bZkp7q19f0?t=92") == elsewhere
+
+
+def test_a_spam_link_given_the_posts_slug_still_reads_as_a_link() -> None:
+    model = default_model()
+    page = "https://blog.example/2011/06/secure-communities/"
+    text = "Great article! More at https://cheap-pills.example/secure-communities"
+    assert "link:this-page" not in features(text, page=page)
+    assert model.spam_probability(text, page=page) == model.spam_probability(text)
 
 
 def test_a_reader_linking_to_the_post_is_not_read_as_advertising() -> None:

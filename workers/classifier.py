@@ -113,28 +113,43 @@ def _url_tokens(url: str, prefix: str) -> Iterator[str]:
 
 _PAGE_NAME = re.compile(r"[\w-]{6,}")
 
-
-def _parts(url: str) -> tuple[list[str], list[str]]:
-    """The path segments and the query values of a lower-case address, with or without its scheme."""
-    rest = re.sub(r"^(?:https?://)?", "", url.rstrip(".,;:!?)")).partition("#")[0]
-    path, _, query = rest.partition("?")
-    return [s for s in path.split("/")[1:] if s], [v for _, _, v in (p.partition("=") for p in query.split("&"))]
+SHORT_HOSTS = {"youtube.com": ("youtu.be",)}
+"""Other hosts of a site's own short links to its pages, by the site's host: the bundled comments link their
+video as youtu.be/<video id> as often as on youtube.com."""
 
 
-def page_names(page: str) -> set[str]:
-    """What names a page in a link to it: its last path segment and its query values, of six characters or more.
+def _parts(url: str) -> tuple[str, list[str], list[str]]:
+    """The host (no "www.", no port), path segments and query values of a lower-case address, scheme or not."""
+    # A browser reads a backslash as "/" in a web address, so "spam.example<backslash>@blog.example/" is spam.example.
+    rest = re.sub(r"^(?:https?://)?", "", url.rstrip(".,;:!?)").replace("\\", "/")).partition("#")[0]
+    address, _, query = rest.partition("?")
+    host, *path = address.split("/")
+    host = host.partition(":")[0].removeprefix("www.")
+    return host, [s for s in path if s], [v for _, _, v in (p.partition("=") for p in query.split("&"))]
 
-    A post's slug (/2011/06/secure-communities/) or a video's id (watch?v=9bZkp7q19f0); short names such as
-    "p=12" or "/about" would match other sites' pages too.
-    """
-    segments, values = _parts(page.lower())
-    return {n for n in segments[-1:] + values if _PAGE_NAME.fullmatch(n)}
 
+@dataclass(frozen=True)
+class Page:
+    """How links to one page look: its site's hosts and the names it goes by."""
 
-def on_page(url: str, names: set[str]) -> bool:
-    """Whether a (lower-case) link points at the page with these names, on any host: short links included."""
-    segments, values = _parts(url)
-    return not names.isdisjoint(segments + values)
+    hosts: frozenset[str]
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, page: str) -> Page:
+        """Names: the last path segment and the query values, of six characters or more. A post's slug
+        (/2011/06/secure-communities/) or a video's id (watch?v=9bZkp7q19f0); short names such as "p=12" or
+        "/about" would match other pages too. Hosts: the page's own, and its site's short-link hosts.
+        """
+        host, segments, values = _parts(page.lower())
+        names = frozenset(n for n in segments[-1:] + values if _PAGE_NAME.fullmatch(n))
+        return cls(frozenset((host, *SHORT_HOSTS.get(host, ()))), names)
+
+    def linked_by(self, url: str) -> bool:
+        """Whether a (lower-case) link points at this page. Only on the page's own site: a spammer cannot make
+        his own link pass for a reader's by giving it the post's slug."""
+        host, segments, values = _parts(url)
+        return host in self.hosts and not self.names.isdisjoint(segments + values)
 
 
 def _block(tokens: Iterable[str], weight: float, out: dict[str, float]) -> None:
@@ -156,12 +171,12 @@ def features(text: str, author: str | None = None, email: str | None = None, url
     low = text.lower()
     urls = _URL.findall(low)
     own = False
-    if page and urls and (names := page_names(page)):
-        own = any(on_page(u, names) for u in urls)
+    if page and urls and (here := Page.of(page)).names:
+        own = any(here.linked_by(u) for u in urls)
         if own:
-            text = _URL.sub(lambda m: " " if on_page(m.group(0).lower(), names) else m.group(0), text)
+            text = _URL.sub(lambda m: " " if here.linked_by(m.group(0).lower()) else m.group(0), text)
             low = text.lower()
-            urls = [u for u in urls if not on_page(u, names)]
+            urls = [u for u in urls if not here.linked_by(u)]
     words = _WORD.findall(_URL.sub(" ", low))
     out: dict[str, float] = {}
     _block(
