@@ -40,11 +40,14 @@ HAM = [
 ]
 
 
+def synthetic_rows() -> list[tuple[str, bool]]:
+    return [(t.format(i=i), True) for t in SPAM for i in range(10)] + [
+        (t.format(i=i), False) for t in HAM for i in range(10)]
+
+
 @pytest.fixture(scope="module")
 def synthetic() -> Classifier:
-    rows = [(t.format(i=i), True) for t in SPAM for i in range(10)]
-    rows += [(t.format(i=i), False) for t in HAM for i in range(10)]
-    return train(rows)
+    return train(synthetic_rows())
 
 
 @pytest.mark.parametrize(
@@ -75,6 +78,23 @@ def test_learn_moves_probability_towards_the_label(synthetic: Classifier) -> Non
     synthetic.learn([text] * 10, [False] * 10)
     assert raised > before
     assert synthetic.spam_probability(text) < raised
+
+
+def test_the_logistic_member_learns_in_step_with_the_plain_one() -> None:
+    model = train(synthetic_rows())
+    sample = Sample("Lovely tune, share the melody with your grandmother", True)
+    row = model._matrix([sample])
+    assert model.lr is not None
+
+    def log_odds() -> tuple[float, float]:
+        assert model.lr is not None
+        return float(model.model.decision_function(row)[0]), float((row @ model.lr.weights)[0] + model.lr.bias)
+
+    plain, logistic = log_odds()
+    model.learn_samples([sample])
+    plain_after, logistic_after = log_odds()
+    assert plain_after - plain > 0.1
+    assert logistic_after - logistic == pytest.approx(plain_after - plain, rel=1e-3)
 
 
 def test_save_load_round_trip(synthetic: Classifier, tmp_path: Path) -> None:
