@@ -14,7 +14,6 @@ import json
 import multiprocessing
 import resource
 import secrets
-import signal
 import subprocess
 import tempfile
 import threading
@@ -24,10 +23,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import answers, cpu_of, process_tree, redis_server, wait_until
+from bench.load import cpu_of, process_tree, redis_server
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
 MARK = "@@N@@"
@@ -37,50 +36,6 @@ MARK = "@@N@@"
 def tree_cpu_seconds(pid: int) -> float:
     """utime + stime of a process and its live descendants, plus what their reaped children used."""
     return sum(cpu_of(process) for process in process_tree(pid))
-
-
-class Server:
-    """A server command run for a benchmark: `with` starts it, waits for `ready_url`, and stops it by PID."""
-
-    def __init__(self, name: str, command: Sequence[str], env: dict[str, str], ready_url: str, log: Path) -> None:
-        self.name, self.command, self.env, self.ready_url, self.log = name, list(command), env, ready_url, log
-        parts = urlsplit(ready_url)
-        self.base_url = f"{parts.scheme}://{parts.netloc}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log_file: TextIO | None = None
-
-    def __enter__(self) -> Server:
-        self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(self.command, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        process = self.process
-        wait_until(lambda: process.poll() is not None or answers(self.ready_url), 60, self.ready_url)
-        if process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {process.returncode}:\n{self.log_tail()}")
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def cpu_seconds(self) -> float:
-        """CPU used so far by the whole server (a gunicorn master and its workers)."""
-        return tree_cpu_seconds(self.pid)
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn stops its workers gracefully
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log_file:
-            self._log_file.close()
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,11 @@ from bench.harness import (  # noqa: E402
     MARK,
     LoadResult,
     RedisServer,
-    Server,
     private_redis,
     python_load,
     wrk_load,
 )
-from bench.load import free_port  # noqa: E402
+from bench.load import Server, free_port  # noqa: E402
 
 ENGINES = {"bleach": 0.35, "nh3": 0.45}
 """Each sanitizer engine and its goal: intake throughput as a share of the minimal endpoint's."""
@@ -185,8 +184,8 @@ def engine_rows(bench: Bench, engine: str, minimal: Server, folder: Path) -> lis
         subprocess.run([*comments_command(), "db", "upgrade"], env=env, check=True, capture_output=True)
         port = free_port()
         command = [*comments_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-        intake = Server(f"intake ({engine})", command, env, f"http://127.0.0.1:{port}/healthz",
-                        folder / f"serve-{engine}.log")
+        intake = Server(command, env, f"http://127.0.0.1:{port}/healthz", name=f"intake ({engine})",
+                        log=folder / f"serve-{engine}.log")
         bench.redis_of[intake.name] = redis
         rows = []
         with intake:
@@ -263,8 +262,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as name:
         folder = Path(name)
         port = free_port()
-        minimal = Server("minimal", gunicorn_minimal(port), {**os.environ, "PYTHONPATH": str(ROOT)},
-                         f"http://127.0.0.1:{port}/healthz", folder / "minimal.log")
+        minimal = Server(gunicorn_minimal(port), {**os.environ, "PYTHONPATH": str(ROOT)},
+                         f"http://127.0.0.1:{port}/healthz", name="minimal", log=folder / "minimal.log")
         with minimal:
             bench.load(minimal, KINDS["mix"], seconds=1)
             rows = [row for engine in args.engines for row in engine_rows(bench, engine, minimal, folder)]

@@ -16,8 +16,9 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,31 +75,49 @@ def cpu_of(pid: int) -> float:
 
 
 class Server:
-    """A server process started for a benchmark; `with` starts it, waits until ready, and stops it."""
+    """A process started for a benchmark or a chaos scenario: `with` starts it in a session of its own, waits
+    until `ready_url` answers (when it has one), and stops it by PID. Its output is appended to `log`, if given."""
 
-    def __init__(self, command: list[str], env: dict[str, str], ready_url: str | None) -> None:
-        self.command, self.env, self.ready_url = command, env, ready_url
-        self.base_url = ready_url.rsplit("/", 1)[0] if ready_url else ""
+    def __init__(self, command: Sequence[str], env: dict[str, str], ready_url: str | None = None, *,
+                 name: str | None = None, log: str | Path | None = None) -> None:
+        self.command, self.env, self.ready_url, self.log = list(command), env, ready_url, log
+        self.name = name or " ".join(self.command[:4])
+        parts = urlsplit(ready_url or "")
+        self.base_url = f"{parts.scheme}://{parts.netloc}" if ready_url else ""
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        if self.log:
+            with open(self.log, "ab") as output:  # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.command, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+        else:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
         if self.ready_url:
-            url = self.ready_url
-            wait_until(lambda: answers(url) or self.process is None or self.process.poll() is not None, 60, url)
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command[:4]} exited with {self.process.returncode}")
+            process, url = self.process, self.ready_url
+            wait_until(lambda: process.poll() is not None or answers(url), 60, url)
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {process.returncode}:\n{self.log_tail()}")
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def cpu_seconds(self) -> float:
         """CPU used so far by the whole tree (a gunicorn master and its workers)."""
-        assert self.process is not None
-        return sum(cpu_of(pid) for pid in process_tree(self.process.pid))
+        return sum(cpu_of(pid) for pid in process_tree(self.pid))
+
+    def log_tail(self, lines: int = 20) -> str:
+        if not self.log:
+            return "(no log)"
+        return "\n".join(Path(self.log).read_text(errors="replace").splitlines()[-lines:])
 
     def __exit__(self, *exc: object) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)  # gunicorn stops its workers gracefully
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -118,20 +118,6 @@ class Postgres:
         return os.path.exists(f"{self.folder}/postmaster.pid")
 
 
-class LoggedServer(Server):
-    """A server whose output goes to a file, for scenarios that read what a worker did."""
-
-    def __init__(self, command: list[str], env: dict[str, str], log: str) -> None:
-        super().__init__(command, env, None)
-        self.log = log
-
-    def __enter__(self) -> LoggedServer:
-        with open(self.log, "ab") as output:
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=output, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        return self
-
-
 @dataclass
 class Stack:
     """The environment shared by the service's processes of one scenario."""
@@ -151,7 +137,7 @@ class Stack:
 
     def worker(self, *args: str, log: str | None = None, **env: str) -> Server:
         command, environment = [*COMMENTS, "worker", *args], {**self.env, **env}
-        return self.start(LoggedServer(command, environment, log) if log else Server(command, environment, None))
+        return self.start(Server(command, environment, log=log))
 
     def start(self, server: Server) -> Server:
         self.servers.append(server)
