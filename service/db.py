@@ -25,6 +25,14 @@ dozen copied the log back, the workers' verdicts included, before its answer.
 """
 
 
+SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
+"""Size the write-ahead log is cut back to when it starts over after a checkpoint (journal_size_limit).
+
+Without it the file keeps the size of its largest burst for good: a flood that outran the checkpoints
+(a reader holding a snapshot, a worker down) leaves a log of hundreds of MB on disk after it is copied back.
+"""
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     parsed = make_url(url)
@@ -42,6 +50,7 @@ def make_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
         cursor.close()
 
     return engine

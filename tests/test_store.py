@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import select, text
 
-from service import status, store
+from service import db, status, store
 from service.db import checkpoint, get_engine, make_engine, upgrade
 from service.schema import comment_domains, metadata, spam_marks
 
@@ -140,3 +141,20 @@ def test_requests_leave_the_sqlite_checkpoint_to_the_workers(app: Flask, sqlite_
         assert not any(in_database_file(sqlite_url, comment_id) for comment_id in ids)
         checkpoint(get_engine())
     assert all(in_database_file(sqlite_url, comment_id) for comment_id in ids)
+
+
+def test_the_sqlite_log_shrinks_back_after_a_burst(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst grows the write-ahead log; once it is copied back, the next write cuts it to the limit."""
+    monkeypatch.setattr(db, "SQLITE_WAL_LIMIT_BYTES", 64 * 1024)
+    engine = make_engine(f"sqlite:///{tmp_path / 'burst.sqlite3'}")
+    wal = tmp_path / "burst.sqlite3-wal"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (body TEXT)"))
+        conn.execute(text("INSERT INTO t VALUES (:body)"), [{"body": "x" * 4000}] * 500)
+    burst = os.path.getsize(wal)
+    checkpoint(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES ('after')"))
+    after = os.path.getsize(wal)  # the pool keeps a connection open, so the log is still there
+    engine.dispose()
+    assert burst > 1024 * 1024 and after <= 64 * 1024
