@@ -114,6 +114,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="`comments worker` processes (default 2)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for every verdict")
     args = parser.parse_args()
+    if missing := [str(path) for path in [*args.files, *(args.train or []), *filter(None, [args.model])]
+                   if not path.is_file()]:
+        parser.error(f"no such file: {', '.join(missing)}")
     samples = [s for path in args.files for s in read_labelled(path, args.page)]
     origins = sorted({origin_of(s.page) for s in samples if s.page})
     with tempfile.TemporaryDirectory() as tmp, private_redis() as redis_url:
