@@ -137,11 +137,23 @@ PUBLIC_PATHS: dict[str, Any] = {
     "/posts/{post_id}/comments": {
         "get": {
             "summary": "The approved comments of a post, in thread order",
-            "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "description": "The whole thread; with `per_page`, one page of that many top-level comments, each "
+                           "with all its replies, and the number of pages.",
+            "parameters": [
+                {"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "per_page", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                {"name": "page", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 10**9}},
+            ],
             "responses": {
-                "200": answer("The thread.", {"type": "object", "required": ["post_id", "comments"], "properties": {
-                    "post_id": {"type": "string"}, "comments": {"type": "array", "items": PUBLIC_COMMENT}}}),
+                "200": answer("The thread, or one page of it.", {
+                    "type": "object", "required": ["post_id", "comments"], "properties": {
+                        "post_id": {"type": "string"}, "comments": {"type": "array", "items": PUBLIC_COMMENT},
+                        "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1}}}),
                 "304": answer("Not modified (ETag)."),
+                "422": answer("`per_page` or `page` not a whole number in range, or `page` without `per_page`.",
+                              FIELD_ERRORS),
                 "503": UNAVAILABLE,
             },
         },

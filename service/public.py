@@ -152,15 +152,50 @@ def allowed_redirect(url: str | None) -> str | None:
     return None
 
 
+MAX_PER_PAGE = 200
+
+
 @bp.get("/posts/<path:post_id>/comments")
 def thread(post_id: str) -> ResponseReturnValue:
-    """The approved comments of a post in thread order, public fields only; ETag answers 304."""
+    """The approved comments of a post in thread order, public fields only; ETag answers 304.
+
+    With `per_page`, one page of that many top-level comments and all their replies (`page`, from 1), and
+    how many pages there are: a long thread need not come in one answer.
+    """
+    paging = page_request(request.args)
+    if isinstance(paging, dict):
+        return jsonify(errors=paging), 422
     with get_engine().connect() as conn:
         comments = store.approved_thread(conn, post_id)
-    response = jsonify(post_id=post_id, comments=comments)
+    if paging is None:
+        response = jsonify(post_id=post_id, comments=comments)
+    else:
+        per_page, page = paging
+        pages = store.thread_pages(comments, per_page)
+        response = jsonify(post_id=post_id, comments=pages[page - 1] if page <= len(pages) else [], page=page,
+                           pages=len(pages))
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def page_request(args: Any) -> tuple[int, int] | dict[str, str] | None:
+    """(per_page, page) from the query, None for the whole thread, or the errors by parameter."""
+    if "per_page" not in args:
+        return {"per_page": "Give per_page with page."} if "page" in args else None
+    per_page, page = _whole(args.get("per_page"), MAX_PER_PAGE), _whole(args.get("page", "1"), 10**9)
+    if per_page is not None and page is not None:
+        return per_page, page
+    errors = {"per_page": f"A whole number from 1 to {MAX_PER_PAGE}."} if per_page is None else {}
+    return errors | ({"page": "A whole number from 1."} if page is None else {})
+
+
+def _whole(value: str | None, top: int) -> int | None:
+    """A positive whole number up to `top` written in plain digits, else None."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= top else None
 
 
 MAX_COUNTED_POSTS = 100

@@ -378,6 +378,18 @@ def approved_counts(conn: Connection, post_ids: Sequence[str]) -> dict[str, int]
     return {post_id: found.get(post_id, 0) for post_id in post_ids}
 
 
+def thread_pages(ordered: list[dict[str, Any]], per_page: int) -> list[list[dict[str, Any]]]:
+    """A thread in thread_order() cut into pages of `per_page` top-level comments, each with all its replies
+    (WordPress's "break comments into pages"): a reply is never on another page than what it answers."""
+    threads: list[list[dict[str, Any]]] = []
+    for row in ordered:
+        if row["depth"] == 0:
+            threads.append([])
+        threads[-1].append(row)
+    return [[row for thread in threads[i : i + per_page] for row in thread]
+            for i in range(0, len(threads), per_page)] or [[]]
+
+
 def thread_order(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Order rows depth-first by parent, keeping time order among siblings; adds `depth`."""
     rows = list(rows)

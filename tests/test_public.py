@@ -289,6 +289,38 @@ def test_thread_shows_approved_public_fields_in_thread_order_with_etag(app: Flas
     assert client.get("/posts/secure-communities/comments", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_a_long_thread_comes_in_pages_of_top_level_comments_with_their_replies(app: Flask,
+                                                                               client: FlaskClient) -> None:
+    ids: dict[str, int] = {}
+    for name, parent in (("a", None), ("a1", "a"), ("b", None), ("c", None), ("c1", "c"), ("c11", "c1"),
+                         ("d", None), ("e", None)):
+        ids[name] = post_json(client, valid(comment=name, parent_id=ids.get(parent or ""))).get_json()["id"]
+        with app.app_context(), get_engine().begin() as conn:
+            store.transition(conn, ids[name], status.APPROVED, "moderator:test")
+    pages = [client.get(f"/posts/secure-communities/comments?per_page=2&page={n}").get_json() for n in (1, 2, 3, 4)]
+    assert [[c["content"] for c in page["comments"]] for page in pages] == [
+        ["a", "a1", "b"], ["c", "c1", "c11", "d"], ["e"], []]
+    assert [(page["page"], page["pages"]) for page in pages] == [(1, 3), (2, 3), (3, 3), (4, 3)]
+    first = client.get("/posts/secure-communities/comments?per_page=2").get_json()
+    assert first["comments"] == pages[0]["comments"] and first["page"] == 1
+    whole = client.get("/posts/secure-communities/comments").get_json()
+    assert set(whole) == {"post_id", "comments"} and len(whole["comments"]) == 8
+    empty = client.get("/posts/no-comments-yet/comments?per_page=10").get_json()
+    assert (empty["comments"], empty["pages"]) == ([], 1)
+
+
+@pytest.mark.parametrize(("query", "fields"), [
+    ("per_page=0", {"per_page"}), ("per_page=201", {"per_page"}), ("per_page=x", {"per_page"}),
+    ("per_page=%EF%BC%95", {"per_page"}),  # a full-width digit 5: isdigit() alone would take it
+    ("per_page=2&page=0", {"page"}), ("per_page=2&page=-1", {"page"}), ("per_page=&page=", {"per_page", "page"}),
+    ("page=2", {"per_page"}),
+])
+def test_bad_paging_is_a_422_naming_the_parameter(client: FlaskClient, query: str, fields: set[str]) -> None:
+    response = client.get(f"/posts/secure-communities/comments?{query}")
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == fields
+
+
 def test_comment_counts_give_each_post_its_approved_comments(any_app: Flask) -> None:
     client = any_app.test_client()
     for post, approved in (("letter", 3), ("other", 1)):
