@@ -12,9 +12,10 @@ from sqlalchemy import delete
 from service import sanitize, status, store, word_lists
 from service.db import get_engine
 from service.schema import comments
-from workers.checks import COUNT_CAP, Finding, bursts, form_traps, links, reputation
+from workers.checks import COUNT_CAP, Finding, bursts, content, form_traps, links, reputation
 from workers.checks import word_lists as word_list_check
 from workers.checks.context import Context
+from workers.classifier import default_model
 from workers.verdict import combine
 
 from .conftest import VALID
@@ -156,3 +157,16 @@ def test_bursts(conn: Any, app: Flask) -> None:
 def test_combine(scores: list[float], forced: str | None, verdict: str) -> None:
     findings = [Finding("x", s, "r") for s in scores] + ([Finding("y", 0.0, "r", forced)] if forced else [])
     assert combine(findings, 0.5, 1.0)[0] == verdict
+
+
+def test_the_classifier_says_which_words_it_holds_against_a_comment(conn: Any, app: Flask) -> None:
+    model = default_model()
+    suspected = add(conn, original="Check out my channel and subscribe, like this comment please!!")
+    found = content.check(Context(suspected, conn, app.config, classifier=model))
+    assert found is not None and found.score == 1.0
+    probability, telling = model.explain(suspected["original"], author=suspected["author"])
+    assert found.reason == f"classifier: {probability:.2f} spam ({', '.join(telling)})"
+    assert 1 <= len(telling) <= 3 and any(word in found.reason for word in ('"subscribe"', '"channel"', '"check out"'))
+    plain = add(conn, original="The letter makes a fair point about the 287(g) agreement.")
+    found = content.check(Context(plain, conn, app.config, classifier=model))
+    assert found is not None and found.score == 0.0 and "(" not in found.reason.replace("(g)", "")

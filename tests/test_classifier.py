@@ -97,6 +97,19 @@ def test_the_logistic_member_learns_in_step_with_the_plain_one() -> None:
     assert logistic_after - logistic == pytest.approx(plain_after - plain, rel=1e-3)
 
 
+def test_explain_names_what_pushed_towards_spam_as_the_hasher_sees_it(synthetic: Classifier) -> None:
+    text = "Subscribe to my channel http://spam.example/99 now!!"
+    probability, telling = synthetic.explain(text)
+    assert probability == synthetic.spam_probability(text)
+    assert 1 <= len(telling) <= 3 and len(set(telling)) == len(telling)
+    assert all(label.startswith('"') or label.startswith(("a link", "1 link", "2 links", "3+ links"))
+               for label in telling), "no character n-grams, no sizes"
+    named = features(normalize(text))
+    one_row = synthetic._hasher.transform([named]).indices
+    per_name = synthetic._hasher.transform([{name: 1.0} for name in named]).indices
+    assert sorted(one_row) == sorted(set(per_name)), "one column per name, in the hasher's own order"
+
+
 def test_save_load_round_trip(synthetic: Classifier, tmp_path: Path) -> None:
     path = tmp_path / "model.pkl"
     synthetic.save(path)

@@ -157,6 +157,30 @@ class Page:
         return host in self.hosts and not self.names.isdisjoint(segments + values)
 
 
+EXPLAINED = 3
+"""How many features a classifier's reason names (Classifier.explain)."""
+
+
+def _readable(name: str) -> str | None:
+    """A feature's name as a moderator reads it, or None for those no one can (character n-grams, sizes)."""
+    kind, _, value = name.partition(":")
+    if kind in ("w", "b"):
+        return f'"{value[:30]}"'
+    if kind == "dom":
+        return f"a link to {value}"
+    if name == "link:this-page":
+        return "a link to this page"
+    if kind == "nurl" and value != "0":
+        return "1 link" if value == "1" else f"{value}{'+' if value == '3' else ''} links"
+    if kind == "caps" and int(value) >= 5:
+        return "capital letters"
+    if kind == "field-email":
+        return f"an email at {value}"
+    if name.startswith("field-url:dom:"):
+        return f"a website at {name.removeprefix('field-url:dom:')}"
+    return None
+
+
 def _block(tokens: Iterable[str], weight: float, out: dict[str, float]) -> None:
     """Binary tokens scaled to unit length per block, so long texts' char n-grams don't drown the rest."""
     unique = set(tokens)
@@ -334,10 +358,41 @@ class Classifier:
         page: str | None = None,
     ) -> float:
         """Probability that one submitted comment (its original text, HTML or not) is spam."""
-        row = self._matrix([Sample(text, False, author, email, url, page)])
+        return self._probability(self._matrix([Sample(text, False, author, email, url, page)]))
+
+    def _probability(self, row: sparse.csr_matrix) -> float:
         # A dot product instead of predict_proba(): skips input validation, the bulk of a single call.
         score = float((row @ self._weights)[0] + self._bias)
         return 1.0 / (1.0 + math.exp(-max(min(score, 700.0), -700.0)))
+
+    def explain(
+        self, text: str, *, author: str | None = None, email: str | None = None, url: str | None = None,
+        page: str | None = None,
+    ) -> tuple[float, list[str]]:
+        """spam_probability(), and what a moderator can read of the features that pushed it most towards spam,
+        most telling first: a word or pair of words, a link's domain, the number of links, the form's fields.
+
+        The model is linear, so a feature's push is its weight times its value. Character n-grams, which carry
+        much of the weight, are left out: no one can read them. At most EXPLAINED are named.
+        """
+        named = features(normalize(text), author, email, url, page)
+        probability = self._probability(self._hasher.transform([named]))
+        labels = {name: label for name in named if (label := _readable(name))}
+        if not labels:
+            return probability, []
+        # One row per name, each with its one column: the hasher's own hashing, not a copy of it.
+        columns = self._hasher.transform([{name: 1.0} for name in labels]).indices
+        pushes = self._weights[columns] * np.array([named[name] for name in labels])
+        telling: list[str] = []
+        said: set[str] = set()  # the words named so far, alone or in pairs: "check out" says "check"
+        for push, name in sorted(zip(pushes.tolist(), labels, strict=True), key=lambda pair: -pair[0]):
+            if push <= 0 or len(telling) == EXPLAINED:
+                break
+            words = set(name[2:].split()) if name[:2] in ("w:", "b:") else set()
+            if not words or not words <= said:
+                telling.append(labels[name])
+                said |= words
+        return probability, telling
 
     def spam_probabilities(self, samples: Iterable[Sample]) -> np.ndarray:
         """Probabilities for many samples at once (for benchmarks and re-scoring)."""

@@ -14,7 +14,7 @@ def check(ctx: Context) -> Finding | None:
     if ctx.classifier is None:
         return None
     comment = ctx.comment
-    probability = ctx.classifier.spam_probability(comment["original"], author=comment["author"],
+    probability, telling = ctx.classifier.explain(comment["original"], author=comment["author"],
                                                   url=comment.get("url"), page=comment.get("page"))
     hold, spam = float(ctx.config["CLASSIFIER_HOLD"]), float(ctx.config["CLASSIFIER_SPAM"])
     if probability >= spam:
@@ -23,4 +23,5 @@ def check(ctx: Context) -> Finding | None:
         score = 0.5 + 0.49 * (probability - hold) / (spam - hold)
     else:
         score = 0.0
-    return Finding("classifier", round(score, 3), f"classifier: {probability:.2f} spam")
+    because = f" ({', '.join(telling)})" if score and telling else ""
+    return Finding("classifier", round(score, 3), f"classifier: {probability:.2f} spam{because}")
