@@ -15,7 +15,7 @@ from service.schema import comments
 from workers.checks import COUNT_CAP, Finding, bursts, content, form_traps, links, reputation
 from workers.checks import word_lists as word_list_check
 from workers.checks.context import Context
-from workers.classifier import default_model
+from workers.classifier import Sample, default_model
 from workers.verdict import combine
 
 from .conftest import VALID
@@ -170,3 +170,16 @@ def test_the_classifier_says_which_words_it_holds_against_a_comment(conn: Any, a
     plain = add(conn, original="The letter makes a fair point about the 287(g) agreement.")
     found = content.check(Context(plain, conn, app.config, classifier=model))
     assert found is not None and found.score == 0.0 and "(" not in found.reason.replace("(g)", "")
+
+
+def test_the_classifier_reads_the_email_domain_moderators_taught_it(conn: Any, app: Flask) -> None:
+    model = default_model()
+    model.learn_samples([Sample(f"Some thoughts on part {n}.", True, email=f"a{n}@spammy.example") for n in range(5)])
+
+    def probability(email: str) -> float:
+        found = content.check(Context(add(conn, original="A fair point.", email=email), conn, app.config,
+                                      classifier=model))
+        assert found is not None
+        return float(found.reason.split()[1])
+
+    assert probability("ann@spammy.example") > probability("ann@example.org") + 0.05

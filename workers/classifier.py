@@ -120,7 +120,7 @@ _PAGE_NAME = re.compile(r"[\w-]{6,}")
 
 SHORT_HOSTS = {"youtube.com": ("youtu.be",)}
 """Other hosts of a site's own short links to its pages, by the site's host: the bundled comments link their
-video as youtu.be/<video id> as often as on youtube.com."""
+video as youtu.be/<video id> more often than on youtube.com."""
 
 
 def _parts(url: str) -> tuple[str, list[str], list[str]]:

@@ -15,7 +15,8 @@ def check(ctx: Context) -> Finding | None:
         return None
     comment = ctx.comment
     probability, telling = ctx.classifier.explain(comment["original"], author=comment["author"],
-                                                  url=comment.get("url"), page=comment.get("page"))
+                                                  email=comment["email"], url=comment.get("url"),
+                                                  page=comment.get("page"))
     hold, spam = float(ctx.config["CLASSIFIER_HOLD"]), float(ctx.config["CLASSIFIER_SPAM"])
     if probability >= spam:
         score = 1.0
