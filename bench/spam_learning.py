@@ -6,9 +6,10 @@ For each bundled video (or --test), a classifier is trained on the other three, 
 arrive one by one in file order, each decided by the whole engine as workers.evaluation.evaluate() does
 (scratch database, every check, the default thresholds, policy `auto`). In the second pass, a moderator
 then reviews every comment the engine held and decides it by its label, and each decision teaches the
-classifier at once, as learn_from_decision() does in a worker (Classifier.learn_samples: partial_fit and the
-naive-Bayes counts). Approved and spam verdicts are left alone, as a moderator who only works the held tab
-would. Printed: the verdicts of both passes, per half of the stream, and the decisions the second pass took.
+classifier at once, as learn_from_decision() does in a worker (Classifier.learn_samples: the SGD members'
+partial_fit, the naive-Bayes counts and the logistic member's matched step). Approved and spam verdicts are
+left alone, as a moderator who only works the held tab would. Printed: the verdicts of both passes, per half
+of the stream, and the decisions the second pass took.
 """
 
 from __future__ import annotations

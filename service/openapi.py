@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from . import limits, status, word_lists
+from . import limits, public, status, word_lists
 from .admin.decisions import MAX_BULK
 from .config import MODERATION_POLICIES
 
@@ -142,9 +142,9 @@ PUBLIC_PATHS: dict[str, Any] = {
             "parameters": [
                 {"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"}},
                 {"name": "per_page", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                 "schema": {"type": "integer", "minimum": 1, "maximum": public.MAX_PER_PAGE}},
                 {"name": "page", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 10**9}},
+                 "schema": {"type": "integer", "minimum": 1, "maximum": public.MAX_PAGE}},
             ],
             "responses": {
                 "200": answer("The thread, or one page of it.", {

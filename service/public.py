@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
 from . import flood, limits, queue, sanitize, status, store, submission
+from .admin.queries import whole_number
 from .client_ip import client_ip
 from .cors import cors
 from .db import get_engine
@@ -153,6 +154,7 @@ def allowed_redirect(url: str | None) -> str | None:
 
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 10**9
 
 
 @bp.get("/posts/<path:post_id>/comments")
@@ -183,19 +185,13 @@ def page_request(args: Any) -> tuple[int, int] | dict[str, str] | None:
     """(per_page, page) from the query, None for the whole thread, or the errors by parameter."""
     if "per_page" not in args:
         return {"per_page": "Give per_page with page."} if "page" in args else None
-    per_page, page = _whole(args.get("per_page"), MAX_PER_PAGE), _whole(args.get("page", "1"), 10**9)
+    # An empty value is an error here, not the default: the absent page is "1", an empty one "".
+    per_page = whole_number(args.get("per_page"), None, MAX_PER_PAGE)
+    page = whole_number(args.get("page", "1"), None, MAX_PAGE)
     if per_page is not None and page is not None:
         return per_page, page
     errors = {"per_page": f"A whole number from 1 to {MAX_PER_PAGE}."} if per_page is None else {}
     return errors | ({"page": "A whole number from 1."} if page is None else {})
-
-
-def _whole(value: str | None, top: int) -> int | None:
-    """A positive whole number up to `top` written in plain digits, else None."""
-    if value is None or not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if 1 <= number <= top else None
 
 
 MAX_COUNTED_POSTS = 100

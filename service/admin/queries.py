@@ -34,8 +34,9 @@ class Filters:
     per_page: int = PER_PAGE
 
 
-def whole_number(raw: str | None, default: int, top: int) -> int | None:
-    """A page number from a query argument; None unless it is plain ASCII digits from 1 to `top`."""
+def whole_number(raw: str | None, default: int | None, top: int) -> int | None:
+    """A page number from a query argument (`default` when absent or empty); None unless it is plain ASCII
+    digits from 1 to `top`. The public thread's pages use it too."""
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(top))):
