@@ -30,12 +30,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=os.environ.get("COMMENTS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import admin, db, demo, errors, feeds, form_token, health, openapi, public, queue, replies
+    from . import admin, db, demo, errors, feeds, form_token, health, openapi, own_comments, public, queue, replies
 
     db.init_app(app)
     queue.init_app(app)
     errors.init_app(app)
+    app.url_map.converters["comment_id"] = admin.CommentIdConverter
     app.register_blueprint(public.bp)
+    app.register_blueprint(own_comments.bp)
     app.register_blueprint(form_token.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(demo.bp)

@@ -176,6 +176,9 @@ SETTINGS: tuple[Setting, ...] = (
             "A form submitted faster than this after its token was issued is suspicious."),
     Setting("COMMENTS_TOKEN_MAX_AGE", "TOKEN_MAX_AGE", str(2 * 3600), _int_at_least(60),
             "Seconds a form token stays valid."),
+    Setting("COMMENTS_EDIT_SECONDS", "EDIT_SECONDS", "900", _int_at_least(0),
+            "For how long after posting an author may see, edit and delete their own comment with the"
+            " `author_token` of POST /comments' JSON answer (Isso's 15 minutes); 0 turns this off."),
     Setting("COMMENTS_HOLD_SCORE", "HOLD_SCORE", "0.5", _float_between(0, 100),
             "A spam score at or above this holds the comment for a moderator."),
     Setting("COMMENTS_SPAM_SCORE", "SPAM_SCORE", "1.0", _float_between(0, 100),

@@ -17,8 +17,8 @@ RETRY_AFTER = 5
 
 
 def wants_json() -> bool:
-    """JSON for JSON requests and for clients that prefer it; HTML for browsers' form posts."""
-    if request.mimetype == "application/json" or request.path.startswith("/admin/api"):
+    """JSON for JSON requests, the two JSON-only APIs and clients that prefer it; HTML for browsers' form posts."""
+    if request.mimetype == "application/json" or request.path.startswith(("/admin/api", "/comments/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or (best is None and request.method != "POST")

@@ -37,6 +37,7 @@ PUBLIC_COMMENT: dict[str, Any] = {
 }
 TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """Some text other than white space, and no control character but tab and line breaks."""
+COMMENT_TEXT = {"type": "string", "minLength": 1, "maxLength": limits.COMMENT, "pattern": TEXT}
 SUBMISSION = {
     "type": "object",
     "required": ["author", "email", "comment", "post_id"],
@@ -44,7 +45,7 @@ SUBMISSION = {
         "author": {"type": "string", "minLength": 1, "maxLength": limits.AUTHOR, "pattern": TEXT},
         "email": {"type": "string", "format": "email", "maxLength": limits.EMAIL},
         "url": {"type": "string", "maxLength": limits.URL},
-        "comment": {"type": "string", "minLength": 1, "maxLength": limits.COMMENT, "pattern": TEXT},
+        "comment": COMMENT_TEXT,
         "post_id": {"type": "string", "minLength": 1, "maxLength": limits.POST_ID, "pattern": TEXT},
         "parent_id": {"type": ["integer", "string"]},
         "redirect_to": {"type": "string", "description": "The page the form is on: a form post returns there, "
@@ -110,6 +111,40 @@ MODERATE_IT = {
 }
 """What a moderator can do with the comment a 202 names (OpenAPI links: schemathesis follows them)."""
 
+AUTHOR_TOKEN = {
+    "author_token": {"type": "string", "description": "The author's key to GET, PUT and DELETE "
+                     "/comments/{id} (Authorization: Bearer) until editable_until; absent when "
+                     "COMMENTS_EDIT_SECONDS is 0."},
+    "editable_until": {"type": "string", "format": "date-time"},
+}
+AUTHOR_VIEW = {"type": "object", "required": ["id", "status", "comment", "editable_until"], "properties": {
+    "id": {"type": "integer"}, "status": {"type": "string", "enum": [status.APPROVED, status.PENDING]},
+    "comment": PUBLIC_COMMENT, "editable_until": AUTHOR_TOKEN["editable_until"]}}
+AUTHOR_EDIT = {"required": True, "content": {
+    media: {"schema": {"type": "object", "required": ["comment"], "properties": {"comment": COMMENT_TEXT}}}
+    for media in ("application/json", "application/x-www-form-urlencoded")}}
+
+
+def author_operation(summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One of the author's operations on their own comment: the token, and the refusals every one shares."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [{"name": "comment_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}],
+        "security": [{"author": []}],
+        "responses": {
+            **responses,
+            "401": answer("No bearer token.", FIELD_ERRORS, {"WWW-Authenticate": {"schema": {"type": "string"}}}),
+            "403": answer("The token is not this comment's, or its time is over.", FIELD_ERRORS),
+            "404": answer("No such comment, or deleted.", ERROR),
+            "503": UNAVAILABLE,
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
 PUBLIC_PATHS: dict[str, Any] = {
     "/comments": {
         "post": {
@@ -122,7 +157,7 @@ PUBLIC_PATHS: dict[str, Any] = {
                 "202": {**form_or_json("Stored, awaiting its spam check.", {
                     "type": "object", "required": ["id", "status", "comment"],
                     "properties": {"id": {"type": "integer"}, "status": {"const": "pending"},
-                                   "comment": PUBLIC_COMMENT}}), "links": MODERATE_IT},
+                                   "comment": PUBLIC_COMMENT, **AUTHOR_TOKEN}}), "links": MODERATE_IT},
                 "303": answer("Form post: back to the page the form was on."),
                 "400": form_or_json("Malformed JSON, multipart or invalid UTF-8.", ERROR),
                 "409": form_or_json("The same comment again.", FIELD_ERRORS),
@@ -133,6 +168,18 @@ PUBLIC_PATHS: dict[str, Any] = {
                 "503": form_or_json("The database is unavailable; try again later.", ERROR, RETRY_AFTER),
             },
         },
+    },
+    "/comments/{comment_id}": {
+        "get": author_operation("The author's own comment, published or not", {
+            "200": answer("The comment; anything not published reads as pending.", AUTHOR_VIEW)}),
+        "put": author_operation("The author's new text; a published comment waits for a new spam check", {
+            "200": answer("The comment as edited.", AUTHOR_VIEW),
+            "400": answer("Malformed JSON, multipart or invalid UTF-8.", ERROR),
+            "413": answer("Body over the limit.", ERROR),
+            "415": answer("Unsupported content type.", ERROR),
+            "422": answer("No comment, or one that cannot be kept.", FIELD_ERRORS)}, AUTHOR_EDIT),
+        "delete": author_operation("The author deletes their own comment (into the trash)", {
+            "204": answer("Deleted.")}),
     },
     "/posts/{post_id}/comments": {
         "get": {
@@ -377,7 +424,10 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "comments", "version": "1", "description": "Comment intake, moderation and reading."},
         "paths": {**PUBLIC_PATHS, **ADMIN_PATHS},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A moderator's API token."},
+            "author": {"type": "http", "scheme": "bearer",
+                       "description": "The author_token that POST /comments gave for that comment."}}},
     }
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
-from . import flood, limits, queue, sanitize, status, store, submission
+from . import flood, limits, own_comments, queue, sanitize, status, store, submission
 from .admin.queries import whole_number
 from .client_ip import client_ip
 from .cors import cors
@@ -110,7 +110,11 @@ def answer_accepted(comment_id: int, values: dict[str, Any], redirect_to: str | 
     """202 with the public comment as JSON; a form post goes back to the site, or to a small page."""
     comment = store.public_view({**values, "id": comment_id, "status": status.PENDING})
     if wants_json():
-        return jsonify(id=comment_id, status=status.PENDING, comment=comment), 202
+        answer: dict[str, Any] = {"id": comment_id, "status": status.PENDING, "comment": comment}
+        if current_app.config["EDIT_SECONDS"]:
+            answer["author_token"] = own_comments.issue(comment_id, values["created_at"])
+            answer["editable_until"] = own_comments.editable_until(values["created_at"]).isoformat()
+        return jsonify(answer), 202
     target = allowed_redirect(redirect_to)
     if target:
         return redirect(comment_url(target, comment_id), code=303)

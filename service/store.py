@@ -36,8 +36,9 @@ HREF = re.compile(r'href="([^"]+)"')
 
 INTAKE = "intake"
 SPAM_CHECK = "spam-check"
+AUTHOR = "author"
 MODERATOR = "moderator:"
-"""Actors: the intake, the worker's check, and `moderator:<name>`."""
+"""Actors: the intake, the worker's check, the comment's author, and `moderator:<name>`."""
 
 # The statements of every submission run as `Prepared`, compiled once per dialect: building a
 # statement per request was once the largest cost of POST /comments, and SQLAlchemy's work per
@@ -64,7 +65,9 @@ SET_VERDICT = (
             reasons=bindparam("reasons", type_=comments.c.reasons.type),
             updated_at=bindparam("now", type_=comments.c.updated_at.type))
 )
-"""The worker's statements, built once for the same reason."""
+SET_CHECKED_VERDICT = SET_VERDICT.where(comments.c.content_hash == bindparam("checked_hash"))
+"""The worker's statements, built once for the same reason; the second refuses a verdict on text that an
+edit has replaced since the check read it."""
 APPROVED_IN_POST = Prepared(select(comments.c.id).where(
     comments.c.id == bindparam("id"), comments.c.post_id == bindparam("post_id"),
     comments.c.status == status.APPROVED,
@@ -184,15 +187,21 @@ def has_approved_comment(conn: Connection, email: str) -> bool:
 
 
 def set_verdict(
-    conn: Connection, comment_id: int, verdict: str, score: float, reasons: list[dict[str, Any]], actor: str
+    conn: Connection, comment_id: int, verdict: str, score: float, reasons: list[dict[str, Any]], actor: str,
+    checked_hash: str | None = None,
 ) -> bool:
     """Move a pending comment to its verdict; False (and no change) if it already has one.
 
     The `WHERE status = 'pending'` makes this atomic: of two workers racing on one
     comment, or one job delivered twice, exactly one writes a verdict and an audit entry.
+    With `checked_hash` (the content hash the check read), a verdict on text edited since is not written
+    either; the comment stays pending for the check its edit enqueued.
     """
     params = {"comment_id": comment_id, "verdict": verdict, "score": score, "reasons": reasons, "now": utcnow()}
-    changed = conn.execute(SET_VERDICT, params).rowcount
+    if checked_hash is None:
+        changed = conn.execute(SET_VERDICT, params).rowcount
+    else:
+        changed = conn.execute(SET_CHECKED_VERDICT, {**params, "checked_hash": checked_hash}).rowcount
     if changed:
         summary = "; ".join(r["reason"] for r in reasons if r.get("reason")) or None
         record_change(conn, comment_id, status.PENDING, verdict, actor, summary)
@@ -275,6 +284,37 @@ def edit_content(conn: Connection, comment_id: int, original: str, content: str,
     if unmark_spam(conn, comment_id):
         mark_spam(conn, comment_id)  # a moderator's spam: its link domains may have changed
     record_change(conn, comment_id, row.status, row.status, actor, "edited")
+    return True
+
+
+def author_edit(conn: Connection, comment_id: int, original: str, content: str) -> str | None:
+    """The author's own edit: new text; a published comment goes back to pending for a new spam check.
+
+    A held comment stays for its moderator and a spam one stays spam, marks and all: an author cannot
+    talk a comment past a moderator or a check by editing it. Returns the status after, None if gone
+    (deleted, or in the trash).
+    """
+    row = conn.execute(select(comments.c.status, comments.c.url).where(comments.c.id == comment_id)).first()
+    if row is None or row.status == status.TRASH:
+        return None
+    after = status.PENDING if row.status == status.APPROVED else row.status
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(
+        original=original, content=content, content_hash=content_hash(original), status=after,
+        updated_at=utcnow()))
+    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
+    write_domains(conn, comment_id, content, row.url)
+    record_change(conn, comment_id, row.status, after, AUTHOR, "edited by its author")
+    return after
+
+
+def author_delete(conn: Connection, comment_id: int) -> bool:
+    """The author's own delete: into the trash. Unlike a moderator's move out of spam, spam marks stay."""
+    row = conn.execute(select(comments.c.status).where(comments.c.id == comment_id)).first()
+    if row is None or row.status == status.TRASH:
+        return False
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(status=status.TRASH,
+                                                                            updated_at=utcnow()))
+    record_change(conn, comment_id, row.status, status.TRASH, AUTHOR, "deleted by its author")
     return True
 
 

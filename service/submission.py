@@ -167,6 +167,13 @@ def validate(raw: dict[str, list[Any]], honeypot: str, token_field: str) -> Subm
     return sub
 
 
+def edited_comment(raw: dict[str, list[Any]]) -> tuple[str, dict[str, str]]:
+    """The `comment` of an author's edit, checked as a submission's is, and the error about it if any."""
+    errors: dict[str, str] = {}
+    text = _comment(_single_text(raw, "comment", errors), errors)
+    return text, errors
+
+
 YES = frozenset({"1", "on", "yes", "true"})
 NO = frozenset({"", "0", "off", "no", "false"})
 

@@ -62,5 +62,19 @@ class Watch:
                 else self.navigations.append(frame.url))
 
 
+@contextmanager
+def watched_page(chromium: Any, base: str) -> Iterator[tuple[Any, Watch]]:
+    """A page of a fresh context on `base`, watched, with TRAPS installed before any page script runs."""
+    context = chromium.new_context(base_url=base)
+    page = context.new_page()
+    watch = Watch(base)
+    watch.attach(context, page)
+    page.add_init_script(TRAPS)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
 def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

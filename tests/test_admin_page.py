@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from service import status, store
 from service.db import get_engine
 
-from .browser import TRAPS, Watch, live_server
+from .browser import live_server, watched_page
 from .conftest import PASSWORD, Admin
 from .test_xss_browser import DOM_REPORT, PAYLOADS, assert_inert
 
@@ -146,16 +146,11 @@ def test_hostile_comments_render_inert_in_the_queue(app: Flask, admin: Admin, ch
             held(app, content, original=payload, author=payload[:245], url=None)
             stored += 1
     with live_server(app) as base:
-        context = chromium.new_context(base_url=base)
-        tab = context.new_page()
-        watch = Watch(base)
-        watch.attach(context, tab)
-        tab.add_init_script(TRAPS)
-        log_in(tab, base)
-        tab.goto("/admin/?per_page=200")
-        for summary in tab.locator("details.original summary").all():
-            summary.click()
-        report = tab.evaluate(DOM_REPORT)
-        context.close()
+        with watched_page(chromium, base) as (tab, watch):
+            log_in(tab, base)
+            tab.goto("/admin/?per_page=200")
+            for summary in tab.locator("details.original summary").all():
+                summary.click()
+            report = tab.evaluate(DOM_REPORT)
     assert report["contents"] == stored
     assert_inert(report, watch)

@@ -13,7 +13,7 @@ from service import sanitize, status, store
 from service.db import get_engine
 from service.demo import seed_posts
 
-from .browser import TRAPS, Watch, live_server
+from .browser import Watch, live_server, watched_page
 from .conftest import valid
 
 pytestmark = pytest.mark.browser
@@ -76,13 +76,8 @@ def test_payloads_render_inert_on_the_public_thread(app_factory: Any, chromium: 
     stored = post_all(app)
     assert stored == sum(bool(sanitize.sanitize(p, engine).strip()) for p in PAYLOADS) > 50
     with live_server(app) as base:
-        context = chromium.new_context()
-        page = context.new_page()
-        watch = Watch(base)
-        watch.attach(context, page)
-        page.add_init_script(TRAPS)
-        page.goto(f"{base}/demo/{POST_ID}", wait_until="load")
-        report = page.evaluate(DOM_REPORT)
-        context.close()
+        with watched_page(chromium, base) as (page, watch):
+            page.goto(f"/demo/{POST_ID}", wait_until="load")
+            report = page.evaluate(DOM_REPORT)
     assert report["contents"] == stored
     assert_inert(report, watch)

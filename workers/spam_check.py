@@ -30,7 +30,8 @@ def check_comment(comment_id: int) -> str:
         ctx = Context(dict(comment), conn, config, classifier=model.current(config))
         verdict, score, findings = decide(ctx, model.policy(conn, config))
     with engine.begin() as conn:
-        written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK)
+        written = store.set_verdict(conn, comment_id, verdict, score, findings, store.SPAM_CHECK,
+                                    comment["content_hash"])
         if written and verdict == status.APPROVED and comment["parent_id"] is not None:
             store.note_reply(conn, comment_id)
     logger.info("comment %s: %s (score %.2f)%s", comment_id, verdict, score, "" if written else ", lost a race")

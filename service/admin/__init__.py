@@ -58,7 +58,6 @@ def init_app(app: Flask) -> None:
     """Register the page and API blueprints; session cookies HttpOnly, SameSite=Lax, Secure over https."""
     from . import api, pages
 
-    app.url_map.converters["comment_id"] = CommentIdConverter
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="comments_admin", SESSION_COOKIE_PATH="/admin",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
