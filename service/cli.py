@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from workers.cli import evaluate_command, train_command
 
+from . import status
 from .admin.cli import purge, token_group, user_group
 from .wordpress_import import POST_KEYS
 
@@ -210,6 +211,24 @@ def import_wordpress(path: str, post_key: str, dry_run: bool) -> None:
         click.echo(f"  … and {len(report.problems) - 20} more.")
 
 
+export_group = AppGroup("export", help="Comments for another system.")
+
+
+@export_group.command("wordpress")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@click.option("--status", "states", multiple=True, type=click.Choice(status.ALL),
+              help="Only comments in this status (repeat for more); default all of them.")
+def export_wordpress(path: str, states: tuple[str, ...]) -> None:
+    """Write every comment to PATH (- for standard output) as a WordPress export file (WXR 1.2)."""
+    from . import wordpress_export
+    from .db import get_engine
+
+    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out, get_engine().connect() as conn:
+        written = wordpress_export.export(conn, out, states or status.ALL)
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(written.items())) or "none"
+    click.echo(f"Exported {written.total()} comments ({counts}).", err=path == "-")
+
+
 privacy_group = AppGroup("privacy", help="A commenter's personal data, found by email (GDPR requests).")
 
 
@@ -250,6 +269,7 @@ def privacy_erase(email: str, yes: bool) -> None:
 
 cli.add_command(db_group)
 cli.add_command(import_group)
+cli.add_command(export_group)
 cli.add_command(privacy_group)
 cli.add_command(user_group)
 cli.add_command(token_group)
