@@ -203,12 +203,49 @@ def import_wordpress(path: str, post_key: str, dry_run: bool) -> None:
     counts = ", ".join(f"{n} {state}" for state, n in sorted(report.imported.items())) or "none"
     click.echo(f"{'Would import' if dry_run else 'Imported'} {report.imported.total()} comments on "
                f"{len(report.posts)} posts ({counts}).")
+    if report.closed:
+        click.echo(f"{len(report.closed)} of these posts closed to new comments, as in WordPress.")
     if report.skipped:
         click.echo("Skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items())) + ".")
     for line in report.problems[:20]:
         click.echo(f"  {line}")
     if len(report.problems) > 20:
         click.echo(f"  … and {len(report.problems) - 20} more.")
+
+
+posts_group = AppGroup("posts", help="Which posts take new comments.")
+CHOICES = {"close": False, "open": True, "default": None}
+
+
+@posts_group.command("show")
+def posts_show() -> None:
+    """The posts a moderator closed or kept open, newest choice first."""
+    from . import posts
+    from .db import get_engine
+
+    with get_engine().connect() as conn:
+        chosen = posts.choices(conn)
+    for post in chosen:
+        state = "open" if post["comments_open"] else "closed"
+        click.echo(f"{state:6}  {post['post_id']}  ({post['changed_by']}, {post['changed_at'][:16]})")
+    days = current_app.config["CLOSE_AFTER_DAYS"]
+    click.echo(f"Any other post closes {days} days after its first comment." if days else "Any other post is open.")
+
+
+@posts_group.command("set")
+@click.argument("choice", type=click.Choice(list(CHOICES)))
+@click.argument("post_id")
+def posts_set(choice: str, post_id: str) -> None:
+    """Close POST_ID to new comments, keep it open whatever its age, or leave it to the default rule."""
+    from . import posts
+    from .db import get_engine
+
+    if problem := posts.post_id_error(post_id):
+        raise click.BadParameter(problem, param_hint="POST_ID")
+    with get_engine().begin() as conn:
+        posts.choose(conn, post_id, CHOICES[choice], "cli")
+        closed = posts.closed(conn, post_id, current_app.config["CLOSE_AFTER_DAYS"])
+    click.echo(f"{post_id}: {'closed to' if closed else 'open for'} new comments.")
 
 
 export_group = AppGroup("export", help="Comments for another system.")
@@ -224,7 +261,7 @@ def export_wordpress(path: str, states: tuple[str, ...]) -> None:
     from .db import get_engine
 
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out, get_engine().connect() as conn:
-        written = wordpress_export.export(conn, out, states or status.ALL)
+        written = wordpress_export.export(conn, out, states or status.ALL, current_app.config["CLOSE_AFTER_DAYS"])
     counts = ", ".join(f"{n} {state}" for state, n in sorted(written.items())) or "none"
     click.echo(f"Exported {written.total()} comments ({counts}).", err=path == "-")
 
@@ -270,6 +307,7 @@ def privacy_erase(email: str, yes: bool) -> None:
 cli.add_command(db_group)
 cli.add_command(import_group)
 cli.add_command(export_group)
+cli.add_command(posts_group)
 cli.add_command(privacy_group)
 cli.add_command(user_group)
 cli.add_command(token_group)

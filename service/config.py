@@ -179,6 +179,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMMENTS_EDIT_SECONDS", "EDIT_SECONDS", "900", _int_at_least(0),
             "For how long after posting an author may see, edit and delete their own comment with the"
             " `author_token` of POST /comments' JSON answer (Isso's 15 minutes); 0 turns this off."),
+    Setting("COMMENTS_CLOSE_AFTER_DAYS", "CLOSE_AFTER_DAYS", "0", _int_at_least(0),
+            "Posts whose first comment is older than this many days take no new comments (WordPress's"
+            " \"close comments on older articles\", counted as Remark42's `read-age` from the first comment,"
+            " since the service never learns when a post was published); 0 never closes. A moderator's"
+            " choice for one post overrides it."),
     Setting("COMMENTS_HOLD_SCORE", "HOLD_SCORE", "0.5", _float_between(0, 100),
             "A spam score at or above this holds the comment for a moderator."),
     Setting("COMMENTS_SPAM_SCORE", "SPAM_SCORE", "1.0", _float_between(0, 100),

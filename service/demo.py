@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from . import limits, sanitize, store
+from . import limits, posts, sanitize, store
 from .db import get_engine
 
 bp = Blueprint("demo", __name__)
@@ -28,17 +28,18 @@ def seed_posts() -> dict[str, Path]:
 @bp.get("/")
 @bp.get("/demo/<post_id>")
 def post(post_id: str | None = None) -> ResponseReturnValue:
-    posts = seed_posts()
-    post_id = post_id or next(iter(posts), None)
-    if post_id not in posts:
+    seeds = seed_posts()
+    post_id = post_id or next(iter(seeds), None)
+    if post_id not in seeds:
         abort(404, "No such demo post.")
-    title, _, body = posts[post_id].read_text(encoding="utf-8").partition("\n")
+    title, _, body = seeds[post_id].read_text(encoding="utf-8").partition("\n")
     with get_engine().connect() as conn:
         thread = store.approved_thread(conn, post_id)
+        closed = posts.closed(conn, post_id, current_app.config["CLOSE_AFTER_DAYS"])
     # WordPress's ?replytocom=<id>: the form answers that comment, without JavaScript.
     replying_to = next((c for c in thread if str(c["id"]) == request.args.get("replytocom")), None)
     page = render_template("demo/post.html", post_id=post_id, title=title.strip(), replying_to=replying_to,
                            paragraphs=[p.strip() for p in body.split("\n\n") if p.strip()], thread=thread,
-                           limits=limits, sentence=sanitize.ALLOWED_SENTENCE,
+                           limits=limits, sentence=sanitize.ALLOWED_SENTENCE, closed=closed,
                            honeypot=current_app.config["HONEYPOT_FIELD"])
     return page, 200, {"Content-Security-Policy": DEMO_CSP}

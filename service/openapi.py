@@ -160,6 +160,7 @@ PUBLIC_PATHS: dict[str, Any] = {
                                    "comment": PUBLIC_COMMENT, **AUTHOR_TOKEN}}), "links": MODERATE_IT},
                 "303": answer("Form post: back to the page the form was on."),
                 "400": form_or_json("Malformed JSON, multipart or invalid UTF-8.", ERROR),
+                "403": form_or_json("Comments are closed on this post (errors.post_id).", FIELD_ERRORS),
                 "409": form_or_json("The same comment again.", FIELD_ERRORS),
                 "413": form_or_json("Body over the limit.", ERROR),
                 "415": form_or_json("Unsupported content type.", ERROR),
@@ -195,8 +196,10 @@ PUBLIC_PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": answer("The thread, or one page of it.", {
-                    "type": "object", "required": ["post_id", "comments"], "properties": {
-                        "post_id": {"type": "string"}, "comments": {"type": "array", "items": PUBLIC_COMMENT},
+                    "type": "object", "required": ["post_id", "open", "comments"], "properties": {
+                        "post_id": {"type": "string"},
+                        "open": {"type": "boolean", "description": "Whether the post takes new comments."},
+                        "comments": {"type": "array", "items": PUBLIC_COMMENT},
                         "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1}}}),
                 "304": answer("Not modified (ETag)."),
                 "422": answer("`per_page` or `page` not a whole number in range, or `page` without `per_page`.",
@@ -280,6 +283,9 @@ ADMIN_COMMENT = {
         "history": {"type": "array", "items": {"type": "object"}},
     },
 }
+POST_CHOICE = {"type": "object", "required": ["post_id", "comments_open", "changed_at", "changed_by"], "properties": {
+    "post_id": {"type": "string"}, "comments_open": {"type": "boolean"},
+    "changed_at": {"type": "string", "format": "date-time"}, "changed_by": {"type": "string"}}}
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 UNAUTHORIZED = answer("No valid bearer token.", ERROR, {"WWW-Authenticate": {"schema": {"type": "string"}}})
 COMMENT_ID = {"name": "comment_id", "in": "path", "required": True,
@@ -390,6 +396,28 @@ ADMIN_PATHS: dict[str, Any] = {
                 "type": "object", "required": ["moderation"], "properties": SETTINGS["properties"]}}}},
             "responses": {"200": answer("The settings, changed.", SETTINGS), "413": TOO_LARGE,
                           "422": answer("Not an object with a known policy.", FIELD_ERRORS)}})},
+    "/admin/api/posts": {"get": secured({
+        "summary": "The posts a moderator closed or kept open, and the age rule for the others",
+        "responses": {"200": answer("Every choice, newest first.", {
+            "type": "object", "required": ["posts", "close_after_days"], "properties": {
+                "posts": {"type": "array", "items": POST_CHOICE},
+                "close_after_days": {"type": "integer", "minimum": 0,
+                                     "description": "COMMENTS_CLOSE_AFTER_DAYS; 0: posts never close by age."}}})}})},
+    "/admin/api/posts/{post_id}": {"put": secured({
+        "summary": "Close a post to new comments, keep it open whatever its age, or leave it to the age rule",
+        "parameters": [{"name": "post_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": limits.POST_ID}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["comments_open"],
+            "properties": {"comments_open": {"type": ["boolean", "null"]}}}}}},
+        "responses": {
+            "200": answer("The choice, and whether the post now takes comments.", {
+                "type": "object", "required": ["post_id", "comments_open", "open"], "properties": {
+                    "post_id": {"type": "string"}, "comments_open": {"type": ["boolean", "null"]},
+                    "open": {"type": "boolean"}}}),
+            "413": TOO_LARGE,
+            "422": answer("A post id that cannot be one, or no comments_open of true, false or null.",
+                          FIELD_ERRORS)}})},
     "/admin/api/privacy": {"get": secured({
         "summary": "A commenter's personal data: every comment stored under an email",
         "parameters": [{"name": "email", "in": "query", "required": True,

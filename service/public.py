@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
-from . import flood, limits, own_comments, queue, sanitize, status, store, submission
+from . import flood, limits, own_comments, posts, queue, sanitize, status, store, submission
 from .admin.queries import whole_number
 from .client_ip import client_ip
 from .cors import cors
@@ -40,6 +40,8 @@ def create_comment() -> Any:
         check_parent(conn, sub)
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
+        if posts.closed(conn, sub.post_id, config["CLOSE_AFTER_DAYS"]):
+            return answer_errors({"post_id": posts.CLOSED}, 403, sub.redirect_to)
         text = store.same_text(sub.post_id, sub.author, sub.email, sub.comment)
         if store.is_duplicate(conn, text):
             return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
@@ -173,13 +175,14 @@ def thread(post_id: str) -> ResponseReturnValue:
         return jsonify(errors=paging), 422
     with get_engine().connect() as conn:
         comments = store.approved_thread(conn, post_id)
+        accepting = not posts.closed(conn, post_id, current_app.config["CLOSE_AFTER_DAYS"])
     if paging is None:
-        response = jsonify(post_id=post_id, comments=comments)
+        response = jsonify(post_id=post_id, open=accepting, comments=comments)
     else:
         per_page, page = paging
         pages = store.thread_pages(comments, per_page)
-        response = jsonify(post_id=post_id, comments=pages[page - 1] if page <= len(pages) else [], page=page,
-                           pages=len(pages))
+        response = jsonify(post_id=post_id, open=accepting, comments=pages[page - 1] if page <= len(pages) else [],
+                           page=page, pages=len(pages))
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)
@@ -220,9 +223,7 @@ def counts_error(post_ids: list[str]) -> str | None:
         return "Give at least one post_id."
     if len(post_ids) > MAX_COUNTED_POSTS:
         return f"Give at most {MAX_COUNTED_POSTS} post ids at once."
-    if any(len(post_id) > limits.POST_ID or submission.CONTROL.search(post_id) for post_id in post_ids):
-        return f"A post id is at most {limits.POST_ID} characters, without control characters."
-    return None
+    return next(filter(None, map(posts.post_id_error, post_ids)), None)
 
 
 @bp.get("/allowed-tags")

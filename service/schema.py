@@ -163,3 +163,14 @@ reply_subscribers = Table(
 )
 """Double opt-in for reply emails: an address gets them only once its owner followed the confirmation
 link, so nobody can sign someone else up by ticking the box with their address."""
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("post_id", String(limits.POST_ID), primary_key=True),
+    Column("comments_open", Boolean, nullable=False,
+           doc="A moderator's choice; it overrides COMMENTS_CLOSE_AFTER_DAYS either way."),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(120), nullable=False, doc="`moderator:<name>` or `cli`."),
+)
+"""Only the posts a moderator closed or kept open: the service knows a post by its comments alone."""

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import Connection, RowMapping, func, select
 
-from . import status, store
+from . import posts, status, store
 from .schema import comments
 
 APPROVED = {status.APPROVED: "1", status.PENDING: "0", status.HELD: "0", status.SPAM: "spam",
@@ -50,17 +50,19 @@ def wp_date(moment: datetime) -> str:
     return store.as_utc(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def export(conn: Connection, out: IO[str], statuses: Iterable[str] = status.ALL) -> Counter[str]:
+def export(conn: Connection, out: IO[str], statuses: Iterable[str] = status.ALL,
+           close_after_days: int = 0) -> Counter[str]:
     """Write every comment in `statuses`, post by post, oldest first; returns how many of each status.
 
-    Two queries whatever the size: the posts first (each item's head needs its page and first date),
-    then every comment in post order, streamed.
+    The posts first (each item's head needs its page, its first date and whether it is closed), then
+    every comment in post order, streamed.
     """
     statuses = list(statuses)
-    posts = {post_id: (page, first) for post_id, page, first in conn.execute(
+    heads = {post_id: (page, first) for post_id, page, first in conn.execute(
         select(comments.c.post_id, func.max(comments.c.page), func.min(comments.c.created_at))
         .where(comments.c.status.in_(statuses)).group_by(comments.c.post_id))}
-    numbers = post_numbers(sorted(posts))
+    numbers = post_numbers(sorted(heads))
+    closed = {post_id for post_id in heads if posts.closed(conn, post_id, close_after_days)}
     rows = conn.execute(select(*COLUMNS).where(comments.c.status.in_(statuses))
                         .order_by(comments.c.post_id, comments.c.id).execution_options(yield_per=1000))
     written: Counter[str] = Counter()
@@ -70,7 +72,7 @@ def export(conn: Connection, out: IO[str], statuses: Iterable[str] = status.ALL)
         if row["post_id"] != current:
             out.write("  </item>\n" if current is not None else "")
             current = row["post_id"]
-            out.write(item_head(current, numbers[current], *posts[current]))
+            out.write(item_head(current, numbers[current], *heads[current], closed=current in closed))
         out.write(comment(row))
         written[row["status"]] += 1
     out.write(("  </item>\n" if current is not None else "") + TAIL)
@@ -89,7 +91,7 @@ def post_numbers(post_ids: list[str]) -> dict[str, int]:
     return numbers
 
 
-def item_head(post_id: str, number: int, page: str | None, first: datetime) -> str:
+def item_head(post_id: str, number: int, page: str | None, first: datetime, closed: bool) -> str:
     """A post's fields, every one present even when empty, as Disqus's importer requires."""
     return (f"  <item>\n    <title>{text(post_id)}</title>\n    <link>{text(page or '')}</link>\n"
             f"    <dsq:thread_identifier>{text(post_id)}</dsq:thread_identifier>\n"
@@ -97,7 +99,7 @@ def item_head(post_id: str, number: int, page: str | None, first: datetime) -> s
             f"    <wp:post_id>{number}</wp:post_id>\n    <wp:post_name>{text(post_id)}</wp:post_name>\n"
             f"    <wp:post_date_gmt>{wp_date(first)}</wp:post_date_gmt>\n"
             f"    <wp:post_type>post</wp:post_type>\n    <wp:status>publish</wp:status>\n"
-            f"    <wp:comment_status>open</wp:comment_status>\n")
+            f"    <wp:comment_status>{'closed' if closed else 'open'}</wp:comment_status>\n")
 
 
 def comment(row: RowMapping) -> str:

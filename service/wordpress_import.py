@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 from sqlalchemy import Connection, update
 
-from . import limits, sanitize, status, store
+from . import limits, posts, sanitize, status, store
 from .schema import comments
 from .submission import CONTROL
 
@@ -46,6 +46,7 @@ class WordPressComment:
     text: str
     state: str | None
     kind: str
+    post_closed: bool = False  # the post's "Allow comments" box was unticked
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Report:
     imported: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     posts: set[str] = field(default_factory=set)
+    closed: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
 
@@ -105,6 +107,7 @@ def read(path: str | os.PathLike[str], post_key: str = "id") -> Iterator[WordPre
                           "link": post.get("link")}[post_key], limits.POST_ID)
         link = _clean(post.get("link"), limits.REFERRER + 1)
         page = link if 0 < len(link) <= limits.REFERRER else None  # never a cut address
+        post_closed = post.get("comment_status") == "closed"
         for node in element:
             if _local(node.tag) != "comment":
                 continue
@@ -116,7 +119,7 @@ def read(path: str | os.PathLike[str], post_key: str = "id") -> Iterator[WordPre
                 url=_website(fields.get("comment_author_url", "")), ip=_address(fields.get("comment_author_IP", "")),
                 created_at=_date(fields), text=CONTROL.sub("", fields.get("comment_content", "")),
                 state=STATUSES.get(fields.get("comment_approved", "").strip()),
-                kind=fields.get("comment_type", "").strip() or "comment")
+                kind=fields.get("comment_type", "").strip() or "comment", post_closed=post_closed)
         element.clear()
 
 
@@ -155,9 +158,14 @@ def import_file(conn: Connection, path: str | os.PathLike[str], engine: str, pos
             parents.append((comment_id, found.parent))
         report.imported[found.state] += 1
         report.posts.add(found.post_id)
+        if found.post_closed:
+            report.closed.add(found.post_id)
     for comment_id, parent in parents:
         if parent in new_ids:
             conn.execute(update(comments).where(comments.c.id == comment_id).values(parent_id=new_ids[parent]))
+    for post_id in sorted(report.closed):  # closed in WordPress: closed here, unless a moderator chose already
+        if not posts.CHOICE.rows(conn, {"post_id": post_id}):
+            posts.choose(conn, post_id, False, ACTOR)
     return report
 
 

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 from flask import Flask
 from sqlalchemy import select
 
-from service import status, store
+from service import posts, status, store
 from service.db import get_engine
 from service.schema import comments
 
@@ -52,6 +52,8 @@ def test_an_imported_site_goes_out_and_back_unchanged(any_app: Flask, tmp_path: 
     exported = export_and_import_again(any_app, tmp_path / "out.xml")
     assert exported.output == "Exported 6 comments (3 approved, 1 held, 1 spam, 1 trash).\n"
     assert snapshot(any_app) == before and pages(any_app) == linked
+    with any_app.app_context(), get_engine().connect() as conn:  # "second" was closed in WordPress
+        assert [(p["post_id"], p["comments_open"]) for p in posts.choices(conn)] == [("1300", False)]
     assert any(row[0] == "1234" and row[-1] for row in before)  # a thread made the trip
 
 

@@ -13,6 +13,7 @@ from service.db import get_engine
 from service.schema import comment_domains, comments, status_changes
 from service.wordpress_import import ACTOR
 
+from .conftest import valid
 from .test_cli import run
 
 EXPORT = Path(__file__).parent / "data" / "wordpress-export.xml"
@@ -34,8 +35,9 @@ def test_import_keeps_statuses_threads_dates_and_authors(any_app: Flask) -> None
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "Imported 6 comments on 2 posts (3 approved, 1 held, 1 spam, 1 trash)."
-    assert lines[1] == "Skipped: 1 pingback, 1 too costly to sanitize."
-    assert lines[2:] == ["  WordPress comment 17: Comment nests HTML tags too deeply (limit 20)."]
+    assert lines[1] == "1 of these posts closed to new comments, as in WordPress."
+    assert lines[2] == "Skipped: 1 pingback, 1 too costly to sanitize."
+    assert lines[3:] == ["  WordPress comment 17: Comment nests HTML tags too deeply (limit 20)."]
     rows = stored(any_app)
     ada, bob, grace = rows["Ada Lovelace"], rows["Bob"], rows["Grace"]
     assert (ada["post_id"], ada["status"], ada["email"], ada["url"], ada["ip"]) == \
@@ -56,6 +58,8 @@ def test_import_keeps_statuses_threads_dates_and_authors(any_app: Flask) -> None
     assert (change["from_status"], change["to_status"], change["actor"], change["reason"]) == \
         (None, status.APPROVED, ACTOR, "imported from WordPress comment 11")
     assert spam_domains == ["spam.example"]
+    closed = any_app.test_client().post("/comments", json=valid(post_id="1300"))
+    assert closed.status_code == 403 and any_app.test_client().get("/posts/1234/comments").get_json()["open"]
     thread = any_app.test_client().get("/posts/1234/comments").get_json()["comments"]
     assert [(c["author"], c["depth"]) for c in thread] == [("Ada Lovelace", 0), ("Bob", 1), ("Grace", 2)]
     assert "ada@example.org" not in str(thread) and "203.0.113.7" not in str(thread)
@@ -68,6 +72,13 @@ def test_importing_again_adds_nothing(app: Flask) -> None:
     assert again.output.splitlines()[0] == "Imported 0 comments on 0 posts (none)."
     assert "6 already stored" in again.output
     assert (count(app, comments), count(app, status_changes)) == before
+
+
+def test_a_moderators_choice_for_a_post_outlives_an_import(app: Flask) -> None:
+    """WordPress closed the second post; a moderator here had kept it open before the import."""
+    assert run(app, "posts", "set", "open", "1300").exit_code == 0
+    assert run(app, "import", "wordpress", str(EXPORT)).exit_code == 0
+    assert app.test_client().get("/posts/1300/comments").get_json()["open"]
 
 
 def test_a_dry_run_stores_nothing_and_says_what_it_would_do(app: Flask) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import moderation, privacy, word_lists
+from .. import moderation, posts, privacy, word_lists
 from ..db import get_engine
 from ..submission import MAX_ID
 from . import decisions, queries, settings
@@ -189,6 +189,28 @@ def change_settings() -> ResponseReturnValue:
     except ValueError as error:
         return unprocessable({"moderation": f"{str(error).capitalize()}."})
     return get_settings()
+
+
+@bp.get("/posts")
+def list_posts() -> ResponseReturnValue:
+    """The posts a moderator closed or kept open, and the age rule for the others."""
+    with get_engine().connect() as conn:
+        return jsonify(posts=posts.choices(conn), close_after_days=current_app.config["CLOSE_AFTER_DAYS"])
+
+
+@bp.put("/posts/<path:post_id>")
+def choose_post(post_id: str) -> ResponseReturnValue:
+    """`{"comments_open": true | false | null}`: keep a post open, close it, or leave it to the age rule."""
+    body: Any = request.get_json(silent=True)
+    if problem := posts.post_id_error(post_id):
+        return unprocessable({"post_id": problem})
+    choice = body.get("comments_open", "missing") if isinstance(body, dict) else "missing"
+    if not (choice is None or isinstance(choice, bool)):  # 1 == True, but 1 is not a choice
+        return unprocessable({"comments_open": 'Send {"comments_open": true, false or null}.'})
+    with get_engine().begin() as conn:
+        posts.choose(conn, post_id, choice, moderation.actor(g.moderator))
+        accepting = not posts.closed(conn, post_id, current_app.config["CLOSE_AFTER_DAYS"])
+    return jsonify(post_id=post_id, comments_open=choice, open=accepting)
 
 
 @bp.get("/privacy")

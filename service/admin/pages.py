@@ -18,8 +18,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy import Connection
 
-from .. import moderation, privacy, status, word_lists
+from .. import moderation, posts, privacy, status, word_lists
 from ..db import get_engine
 from . import accounts, decisions, queries, settings
 from .auth import csrf_token, login_failed, login_wait, require_session
@@ -189,7 +190,9 @@ def settings_page() -> ResponseReturnValue:
     with get_engine().connect() as conn:
         lists = {name: word_lists.terms(conn, name) for name in word_lists.LISTS}
         policy = settings.policy(conn, current_app.config["MODERATION"])
-    return render_template("admin/settings.html", lists=lists, policy=policy)
+        chosen = posts.choices(conn)
+    return render_template("admin/settings.html", lists=lists, policy=policy, posts=chosen,
+                           close_after_days=current_app.config["CLOSE_AFTER_DAYS"])
 
 
 def change_settings(form: Any) -> None:
@@ -207,8 +210,24 @@ def change_settings(form: Any) -> None:
                            if word_lists.remove(conn, name, term.replace("\x00", ""))]
                 if added or removed:
                     flash(f"The {name} list: {len(added)} added, {len(removed)} removed.")
+            choose_posts(conn, form)
     except ValueError as error:
         flash(f"Nothing was changed: {error}.")
+
+
+def choose_posts(conn: Connection, form: Any) -> None:
+    """Close the posts named one per line; give the ticked ones back to the default rule."""
+    closing = [line.strip() for line in form.get("close_posts", "").replace("\x00", "").splitlines() if line.strip()]
+    defaults = [post_id for post_id in form.getlist("default_post") if post_id]
+    for post_id in closing + defaults:
+        if problem := posts.post_id_error(post_id):
+            raise ValueError(problem[0].lower() + problem[1:-1])
+    for post_id in closing:
+        posts.choose(conn, post_id, False, moderation.actor(g.moderator))
+    for post_id in defaults:
+        posts.choose(conn, post_id, None, moderation.actor(g.moderator))
+    if closing or defaults:
+        flash(f"Posts: {len(closing)} closed, {len(defaults)} back to the default.")
 
 
 @bp.get("/privacy")
