@@ -193,6 +193,10 @@ PUBLIC_PATHS: dict[str, Any] = {
                  "schema": {"type": "integer", "minimum": 1, "maximum": public.MAX_PER_PAGE}},
                 {"name": "page", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": public.MAX_PAGE}},
+                {"name": "order", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(public.ORDERS)},
+                 "description": "Top-level comments oldest (default) or newest first; replies follow their "
+                                "parent, oldest first."},
             ],
             "responses": {
                 "200": answer("The thread, or one page of it.", {
@@ -202,8 +206,8 @@ PUBLIC_PATHS: dict[str, Any] = {
                         "comments": {"type": "array", "items": PUBLIC_COMMENT},
                         "page": {"type": "integer", "minimum": 1}, "pages": {"type": "integer", "minimum": 1}}}),
                 "304": answer("Not modified (ETag)."),
-                "422": answer("`per_page` or `page` not a whole number in range, or `page` without `per_page`.",
-                              FIELD_ERRORS),
+                "422": answer("`per_page` or `page` not a whole number in range, `page` without `per_page`, "
+                              "or an `order` other than oldest or newest.", FIELD_ERRORS),
                 "503": UNAVAILABLE,
             },
         },

@@ -159,6 +159,9 @@ def allowed_redirect(url: str | None) -> str | None:
     return None
 
 
+ORDERS = ("oldest", "newest")
+"""Top-level comments oldest or newest first (WordPress's "comments should be displayed with the older or
+newer comments at the top"); replies always follow what they answer, oldest first."""
 MAX_PER_PAGE = 200
 MAX_PAGE = 10**9
 
@@ -168,14 +171,20 @@ def thread(post_id: str) -> ResponseReturnValue:
     """The approved comments of a post in thread order, public fields only; ETag answers 304.
 
     With `per_page`, one page of that many top-level comments and all their replies (`page`, from 1), and
-    how many pages there are: a long thread need not come in one answer.
+    how many pages there are: a long thread need not come in one answer. `order=newest` puts the newest
+    top-level comments first, on the first page too.
     """
     paging = page_request(request.args)
-    if isinstance(paging, dict):
-        return jsonify(errors=paging), 422
+    order = request.args.get("order", "oldest")
+    errors = (paging if isinstance(paging, dict) else {}) | (
+        {} if order in ORDERS else {"order": "Either oldest (the default) or newest."})
+    if errors or isinstance(paging, dict):
+        return jsonify(errors=errors), 422
     with get_engine().connect() as conn:
         comments = store.approved_thread(conn, post_id)
         accepting = not posts.closed(conn, post_id, current_app.config["CLOSE_AFTER_DAYS"])
+    if order == "newest":
+        comments = store.newest_first(comments)
     if paging is None:
         response = jsonify(post_id=post_id, open=accepting, comments=comments)
     else:

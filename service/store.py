@@ -418,16 +418,28 @@ def approved_counts(conn: Connection, post_ids: Sequence[str]) -> dict[str, int]
     return {post_id: found.get(post_id, 0) for post_id in post_ids}
 
 
+def threads(ordered: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A post's comments in thread_order(), one list per top-level comment with all its replies."""
+    found: list[list[dict[str, Any]]] = []
+    for row in ordered:
+        if row["depth"] == 0:
+            found.append([])
+        found[-1].append(row)
+    return found
+
+
+def newest_first(ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest top-level comments first, each still followed by its replies in the order they came
+    (WordPress's "newer comments at the top": replies read as a conversation)."""
+    return [row for thread in reversed(threads(ordered)) for row in thread]
+
+
 def thread_pages(ordered: list[dict[str, Any]], per_page: int) -> list[list[dict[str, Any]]]:
     """A thread in thread_order() cut into pages of `per_page` top-level comments, each with all its replies
     (WordPress's "break comments into pages"): a reply is never on another page than what it answers."""
-    threads: list[list[dict[str, Any]]] = []
-    for row in ordered:
-        if row["depth"] == 0:
-            threads.append([])
-        threads[-1].append(row)
-    return [[row for thread in threads[i : i + per_page] for row in thread]
-            for i in range(0, len(threads), per_page)] or [[]]
+    found = threads(ordered)
+    return [[row for thread in found[i : i + per_page] for row in thread]
+            for i in range(0, len(found), per_page)] or [[]]
 
 
 def thread_order(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -307,13 +307,21 @@ def test_a_long_thread_comes_in_pages_of_top_level_comments_with_their_replies(a
     assert set(whole) == {"post_id", "open", "comments"} and len(whole["comments"]) == 8  # no page, no pages
     empty = client.get("/posts/no-comments-yet/comments?per_page=10").get_json()
     assert (empty["comments"], empty["pages"]) == ([], 1)
+    newest = [client.get(f"/posts/secure-communities/comments?order=newest&per_page=2&page={n}").get_json()
+              for n in (1, 2, 3)]  # the newest threads first, each reply still after what it answers
+    assert [[c["content"] for c in page["comments"]] for page in newest] == [
+        ["e", "d"], ["c", "c1", "c11", "b"], ["a", "a1"]]
+    whole_newest = client.get("/posts/secure-communities/comments?order=newest").get_json()["comments"]
+    assert [c["content"] for c in whole_newest] == ["e", "d", "c", "c1", "c11", "b", "a", "a1"]
+    assert client.get("/posts/secure-communities/comments?order=oldest").get_json()["comments"] == whole["comments"]
 
 
 @pytest.mark.parametrize(("query", "fields"), [
     ("per_page=0", {"per_page"}), ("per_page=201", {"per_page"}), ("per_page=x", {"per_page"}),
     ("per_page=%EF%BC%95", {"per_page"}),  # a full-width digit 5: isdigit() alone would take it
     ("per_page=2&page=0", {"page"}), ("per_page=2&page=-1", {"page"}), ("per_page=&page=", {"per_page", "page"}),
-    ("page=2", {"per_page"}),
+    ("page=2", {"per_page"}), ("order=new", {"order"}), ("order=", {"order"}),
+    ("page=2&order=NEWEST", {"per_page", "order"}),
 ])
 def test_bad_paging_is_a_422_naming_the_parameter(client: FlaskClient, query: str, fields: set[str]) -> None:
     response = client.get(f"/posts/secure-communities/comments?{query}")
