@@ -287,20 +287,26 @@ def edit_content(conn: Connection, comment_id: int, original: str, content: str,
     return True
 
 
+EDITED_SINCE = {"check": "author", "score": 0.0, "reason": "edited by its author after this check"}
+
+
 def author_edit(conn: Connection, comment_id: int, original: str, content: str) -> str | None:
     """The author's own edit: new text; a published comment goes back to pending for a new spam check.
 
     A held comment stays for its moderator and a spam one stays spam, marks and all: an author cannot
-    talk a comment past a moderator or a check by editing it. Returns the status after, None if gone
-    (deleted, or in the trash).
+    talk a comment past a moderator or a check by editing it. Their reasons then gain a line saying the
+    text changed since the check, so the moderator reads them with that in mind. Returns the status
+    after, None if gone (deleted, or in the trash).
     """
-    row = conn.execute(select(comments.c.status, comments.c.url).where(comments.c.id == comment_id)).first()
+    row = conn.execute(select(comments.c.status, comments.c.url, comments.c.reasons)
+                       .where(comments.c.id == comment_id)).first()
     if row is None or row.status == status.TRASH:
         return None
     after = status.PENDING if row.status == status.APPROVED else row.status
+    reasons = [r for r in row.reasons or [] if r != EDITED_SINCE]
     conn.execute(update(comments).where(comments.c.id == comment_id).values(
         original=original, content=content, content_hash=content_hash(original), status=after,
-        updated_at=utcnow()))
+        reasons=reasons if after == status.PENDING else [*reasons, EDITED_SINCE], updated_at=utcnow()))
     conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
     write_domains(conn, comment_id, content, row.url)
     record_change(conn, comment_id, row.status, after, AUTHOR, "edited by its author")

@@ -113,6 +113,8 @@ def test_an_edit_cannot_talk_a_comment_past_its_moderator(app: Flask) -> None:
         assert response.status_code == 200 and response.get_json()["status"] == "pending"
     assert stored(app, held["id"])["status"] == status.HELD
     assert stored(app, spam["id"])["status"] == status.SPAM
+    client.put(f"/comments/{held['id']}", json={"comment": "Once more."}, headers=bearer(held["author_token"]))
+    assert stored(app, held["id"])["reasons"] == [store.EDITED_SINCE]  # the moderator is told, once
     with app.app_context(), get_engine().connect() as conn:
         marks = set(conn.execute(select(spam_marks.c.kind, spam_marks.c.value)).all())
     assert ("domain", "ads.example") in marks and ("email", "ada@example.org") in marks
