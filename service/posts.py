@@ -31,10 +31,17 @@ def post_id_error(post_id: str) -> str | None:
     return None
 
 
-def closed(conn: Connection, post_id: str, close_after_days: int, now: datetime | None = None) -> bool:
+def closed(conn: Connection, post_id: str, close_after_days: int) -> bool:
     """Whether the post refuses new comments."""
-    if choice := CHOICE.rows(conn, {"post_id": post_id}):
-        return not choice[0][0]
+    choice = CHOICE.rows(conn, {"post_id": post_id})
+    return closed_by(conn, post_id, bool(choice[0][0]) if choice else None, close_after_days)
+
+
+def closed_by(conn: Connection, post_id: str, choice: bool | None, close_after_days: int,
+              now: datetime | None = None) -> bool:
+    """Whether the post refuses new comments, its moderator's choice (None for none) already known."""
+    if choice is not None:
+        return not choice
     if not close_after_days:
         return False
     [(first,)] = FIRST_COMMENT.rows(conn, {"post_id": post_id})

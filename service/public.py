@@ -40,10 +40,11 @@ def create_comment() -> Any:
         check_parent(conn, sub)
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
-        if posts.closed(conn, sub.post_id, config["CLOSE_AFTER_DAYS"]):
-            return answer_errors({"post_id": posts.CLOSED}, 403, sub.redirect_to)
         text = store.same_text(sub.post_id, sub.author, sub.email, sub.comment)
-        if store.is_duplicate(conn, text):
+        duplicate, choice = store.is_duplicate(conn, text)
+        if posts.closed_by(conn, sub.post_id, choice, config["CLOSE_AFTER_DAYS"]):
+            return answer_errors({"post_id": posts.CLOSED}, 403, sub.redirect_to)
+        if duplicate:
             return answer_errors({"comment": DUPLICATE}, 409, sub.redirect_to)
         address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), config["TRUSTED_PROXIES"])
         if wait := flood_wait(address):

@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from . import status
 from .prepared import Prepared
-from .schema import comment_domains, comments, reply_notices, spam_marks, status_changes
+from .schema import comment_domains, comments, posts, reply_notices, spam_marks, status_changes
 
 PUBLIC_FIELDS = ("id", "post_id", "parent_id", "author", "url", "content", "created_at", "status")
 """What the site may show: never email, IP, user agent or the original text."""
@@ -56,7 +56,12 @@ SAME_TEXT = (
     .limit(1)
 )
 """The same text from the same author or email on the same post: the import's test of "already stored"."""
-DUPLICATE = Prepared(SAME_TEXT.where(comments.c.status != status.TRASH))
+DUPLICATE_AND_CHOICE = Prepared(select(
+    exists(SAME_TEXT.where(comments.c.status != status.TRASH)),
+    select(posts.c.comments_open).where(posts.c.post_id == bindparam("post_id")).scalar_subquery(),
+))
+"""Whether the text is stored already, and the post's open or closed choice if a moderator made one: one
+statement for the two questions every submission asks (a second statement cost more than its lookup)."""
 GET_COMMENT = select(comments).where(comments.c.id == bindparam("id"))
 SET_VERDICT = (
     update(comments)
@@ -151,8 +156,9 @@ def same_text(post_id: str, author: str, email: str, original: str) -> dict[str,
     return {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email}
 
 
-def is_duplicate(conn: Connection, text: dict[str, str]) -> bool:
-    """Whether `same_text` is stored already, trash aside (as WordPress checks).
+def is_duplicate(conn: Connection, text: dict[str, str]) -> tuple[bool, bool | None]:
+    """Whether `same_text` is stored already, trash aside (as WordPress checks); and, asked in the same
+    statement, a moderator's choice for the post (`posts.comments_open`, None when there is none).
 
     On PostgreSQL, a submission of the same text to the same post then waits until this transaction
     ends (an advisory lock on the post and the text), so two clicks on Submit at once cannot both find
@@ -161,7 +167,8 @@ def is_duplicate(conn: Connection, text: dict[str, str]) -> bool:
     if conn.dialect.name != "sqlite":
         key = hashlib.sha256(f"{text['post_id']}\0{text['content_hash']}".encode()).digest()[:8]
         TEXT_LOCK.rows(conn, {"key": int.from_bytes(key, "big", signed=True)})
-    return bool(DUPLICATE.rows(conn, text))
+    [(duplicate, choice)] = DUPLICATE_AND_CHOICE.rows(conn, text)
+    return bool(duplicate), None if choice is None else bool(choice)
 
 
 def duplicated_meanwhile(conn: Connection, comment_id: int, text: dict[str, str]) -> bool:
