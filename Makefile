@@ -38,7 +38,7 @@ fuzz: install
 	$(PY) scripts/fuzz_api.py
 
 ## bench: every benchmark in docs/benchmarks.md (about 15 minutes); all run, and any FAIL fails the target
-BENCHES := sanitize intake admin_queue isso_compare worker_speed spam_quality spam_engine spam_learning
+BENCHES := sanitize intake intake_instructions admin_queue isso_compare worker_speed spam_quality spam_engine spam_learning
 bench: install
 	@status=0; for name in $(BENCHES); do echo "== bench/$$name.py"; $(PY) bench/$$name.py || status=1; done; exit $$status
 
