@@ -21,7 +21,8 @@ from .submission import CONTROL
 CLOSED = "Comments are closed on this post."
 CHOICE = Prepared(select(posts.c.comments_open).where(posts.c.post_id == bindparam("post_id")))
 FIRST_COMMENT = Prepared(select(func.min(comments.c.created_at)).where(comments.c.post_id == bindparam("post_id")))
-"""Run on every submission: compiled once, as the intake's other statements are."""
+"""Compiled once: every read of a thread asks for the choice, and with the age rule every submission asks
+for the first comment (the intake gets the choice with its duplicate check: `store.duplicate_and_choice`)."""
 
 
 def post_id_error(post_id: str) -> str | None:
@@ -37,8 +38,7 @@ def closed(conn: Connection, post_id: str, close_after_days: int) -> bool:
     return closed_by(conn, post_id, bool(choice[0][0]) if choice else None, close_after_days)
 
 
-def closed_by(conn: Connection, post_id: str, choice: bool | None, close_after_days: int,
-              now: datetime | None = None) -> bool:
+def closed_by(conn: Connection, post_id: str, choice: bool | None, close_after_days: int) -> bool:
     """Whether the post refuses new comments, its moderator's choice (None for none) already known."""
     if choice is not None:
         return not choice
@@ -49,7 +49,7 @@ def closed_by(conn: Connection, post_id: str, choice: bool | None, close_after_d
         return False
     if isinstance(first, str):  # SQLite's min() hands back the stored text, not a datetime
         first = datetime.fromisoformat(first)
-    return store.as_utc(first) < (now or store.utcnow()) - timedelta(days=close_after_days)
+    return store.as_utc(first) < store.utcnow() - timedelta(days=close_after_days)
 
 
 def choose(conn: Connection, post_id: str, comments_open: bool | None, by: str) -> None:

@@ -41,7 +41,7 @@ def create_comment() -> Any:
         if sub.errors:
             return answer_errors(sub.errors, 422, sub.redirect_to)
         text = store.same_text(sub.post_id, sub.author, sub.email, sub.comment)
-        duplicate, choice = store.is_duplicate(conn, text)
+        duplicate, choice = store.duplicate_and_choice(conn, text)
         if posts.closed_by(conn, sub.post_id, choice, config["CLOSE_AFTER_DAYS"]):
             return answer_errors({"post_id": posts.CLOSED}, 403, sub.redirect_to)
         if duplicate:
@@ -179,7 +179,7 @@ def thread(post_id: str) -> ResponseReturnValue:
     order = request.args.get("order", "oldest")
     errors = (paging if isinstance(paging, dict) else {}) | (
         {} if order in ORDERS else {"order": "Either oldest (the default) or newest."})
-    if errors or isinstance(paging, dict):
+    if errors or isinstance(paging, dict):  # the second test only tells mypy what paging is below
         return jsonify(errors=errors), 422
     with get_engine().connect() as conn:
         comments = store.approved_thread(conn, post_id)

@@ -156,7 +156,7 @@ def same_text(post_id: str, author: str, email: str, original: str) -> dict[str,
     return {"content_hash": content_hash(original), "post_id": post_id, "author": author, "email": email}
 
 
-def is_duplicate(conn: Connection, text: dict[str, str]) -> tuple[bool, bool | None]:
+def duplicate_and_choice(conn: Connection, text: dict[str, str]) -> tuple[bool, bool | None]:
     """Whether `same_text` is stored already, trash aside (as WordPress checks); and, asked in the same
     statement, a moderator's choice for the post (`posts.comments_open`, None when there is none).
 
@@ -172,11 +172,11 @@ def is_duplicate(conn: Connection, text: dict[str, str]) -> tuple[bool, bool | N
 
 
 def duplicated_meanwhile(conn: Connection, comment_id: int, text: dict[str, str]) -> bool:
-    """On SQLite, after the insert: whether another submission stored the same text since `is_duplicate`.
+    """On SQLite, after the insert: whether another submission stored the same text since the duplicate check.
 
     SQLite's writers take turns from their first write to their commit, so a check after the insert sees
-    every earlier commit. Taking the write lock before `is_duplicate` instead (BEGIN IMMEDIATE) widened
-    the turns enough to cost 7 % of the intake's throughput. PostgreSQL's lock makes this moot.
+    every earlier commit. Taking the write lock before `duplicate_and_choice` instead (BEGIN IMMEDIATE)
+    widened the turns enough to cost 7 % of the intake's throughput. PostgreSQL's lock makes this moot.
     """
     return conn.dialect.name == "sqlite" and bool(ANOTHER_WITH_TEXT.rows(conn, {**text, "id": comment_id}))
 

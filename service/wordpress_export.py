@@ -2,9 +2,10 @@
 
 WXR is what WordPress's importer, Disqus's and the importers of Isso and Remark42 read. A post becomes
 an `<item>` whose slug (`wp:post_name`) and Disqus thread identifier are its post id here, and whose
-link is the page its comments were written on when that is known. A comment carries its author, email,
-website, address, UTC date, sanitized HTML (what the site shows, never the raw submission), status
-and parent. `comments import wordpress FILE --post-id slug` reads the file back.
+link is the page its comments were written on when that is known; `wp:comment_status` says whether
+the post still takes comments. A comment carries its author, email, website, address, UTC date,
+sanitized HTML (what the site shows, never the raw submission), status and parent.
+`comments import wordpress FILE --post-id slug` reads the file back.
 """
 
 from __future__ import annotations

@@ -192,15 +192,15 @@ def test_one_text_posted_twice_at_once_is_stored_once(any_app: Flask, monkeypatc
     PostgreSQL's advisory lock keeps the second from getting that far; on SQLite the second finds the
     first's comment in its check after the insert. Without either, both would be stored."""
     barrier = threading.Barrier(2, timeout=2)
-    check = store.is_duplicate
+    check = store.duplicate_and_choice
 
-    def check_then_wait(*args: Any) -> bool:
+    def check_then_wait(*args: Any) -> tuple[bool, bool | None]:
         found = check(*args)
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
         return found
 
-    monkeypatch.setattr(store, "is_duplicate", check_then_wait)
+    monkeypatch.setattr(store, "duplicate_and_choice", check_then_wait)
     codes: list[int] = []
     threads = [threading.Thread(target=lambda: codes.append(post_json(any_app.test_client(), valid()).status_code))
                for _ in range(2)]

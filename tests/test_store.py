@@ -73,9 +73,9 @@ def test_duplicates_ignore_trash(any_app: Flask, state: str, duplicate: bool) ->
     with any_app.app_context(), get_engine().begin() as conn:
         new_comment(conn, state, original="same words")
         same_email = store.same_text(VALID["post_id"], "other", VALID["email"], "same words")
-        assert store.is_duplicate(conn, same_email) == (duplicate, None)
-        assert store.is_duplicate(conn, store.same_text(VALID["post_id"], "other", "other@x.org", "same words")) == (
-            False, None)
+        assert store.duplicate_and_choice(conn, same_email) == (duplicate, None)
+        other = store.same_text(VALID["post_id"], "other", "other@x.org", "same words")
+        assert store.duplicate_and_choice(conn, other) == (False, None)
 
 
 def test_link_domains_are_kept_for_reputation(any_app: Flask) -> None:
