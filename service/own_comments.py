@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import RowMapping
 
-from . import queue, sanitize, status, store, submission
+from . import queue, status, store, submission
 from .cors import cors
 from .db import get_engine
 
@@ -126,9 +126,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
         return row
     raw = submission.read_body(request.mimetype, request.content_type or "", request.get_data(cache=False))
     text, errors = submission.edited_comment(raw)
-    content = "" if errors else sanitize.sanitize(text, current_app.config["SANITIZER"])
-    if not errors and not content.strip():
-        errors["comment"] = "Comment is empty once markup outside the allowed tags is removed."
+    content = submission.sanitized(text, current_app.config["SANITIZER"], errors)
     if errors:
         return jsonify(errors=errors), 422
     with get_engine().begin() as conn:

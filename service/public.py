@@ -32,9 +32,7 @@ def create_comment() -> Any:
     config = current_app.config
     raw = submission.read_body(request.mimetype, request.content_type or "", request.get_data(cache=False))
     sub = submission.validate(raw, config["HONEYPOT_FIELD"], TOKEN_FIELD)
-    content = "" if sub.errors else sanitize.sanitize(sub.comment, config["SANITIZER"])
-    if not sub.errors and not content.strip():
-        sub.errors["comment"] = "Comment is empty once markup outside the allowed tags is removed."
+    content = submission.sanitized(sub.comment, config["SANITIZER"], sub.errors)
     # One connection for the checks and the insert; SQLite takes its write lock only at the insert.
     with get_engine().connect() as conn:
         check_parent(conn, sub)

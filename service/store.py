@@ -279,15 +279,21 @@ def unmark_spam(conn: Connection, comment_id: int) -> bool:
     return bool(conn.execute(delete(spam_marks).where(spam_marks.c.comment_id == comment_id)).rowcount)
 
 
+def _replace_text(conn: Connection, comment_id: int, original: str, content: str, url: str | None,
+                  **also: Any) -> None:
+    """New text, its sanitized HTML and hash (and `also` other columns), and the link domains drawn from them."""
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(
+        original=original, content=content, content_hash=content_hash(original), updated_at=utcnow(), **also))
+    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
+    write_domains(conn, comment_id, content, url)
+
+
 def edit_content(conn: Connection, comment_id: int, original: str, content: str, actor: str) -> bool:
     """A moderator's edit: new text and its sanitized HTML, recorded in the audit trail."""
     row = conn.execute(select(comments.c.status, comments.c.url).where(comments.c.id == comment_id)).first()
     if row is None:
         return False
-    conn.execute(update(comments).where(comments.c.id == comment_id).values(
-        original=original, content=content, content_hash=content_hash(original), updated_at=utcnow()))
-    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
-    write_domains(conn, comment_id, content, row.url)
+    _replace_text(conn, comment_id, original, content, row.url)
     if unmark_spam(conn, comment_id):
         mark_spam(conn, comment_id)  # a moderator's spam: its link domains may have changed
     record_change(conn, comment_id, row.status, row.status, actor, "edited")
@@ -311,11 +317,8 @@ def author_edit(conn: Connection, comment_id: int, original: str, content: str) 
         return None
     after = status.PENDING if row.status == status.APPROVED else row.status
     reasons = [r for r in row.reasons or [] if r != EDITED_SINCE]
-    conn.execute(update(comments).where(comments.c.id == comment_id).values(
-        original=original, content=content, content_hash=content_hash(original), status=after,
-        reasons=reasons if after == status.PENDING else [*reasons, EDITED_SINCE], updated_at=utcnow()))
-    conn.execute(delete(comment_domains).where(comment_domains.c.comment_id == comment_id))
-    write_domains(conn, comment_id, content, row.url)
+    _replace_text(conn, comment_id, original, content, row.url, status=after,
+                  reasons=reasons if after == status.PENDING else [*reasons, EDITED_SINCE])
     record_change(conn, comment_id, row.status, after, AUTHOR, "edited by its author")
     return after
 

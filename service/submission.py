@@ -167,6 +167,16 @@ def validate(raw: dict[str, list[Any]], honeypot: str, token_field: str) -> Subm
     return sub
 
 
+def sanitized(text: str, engine: str, errors: dict[str, str]) -> str:
+    """The comment's HTML cut to the allowed set ("" once a field is in error); an error if nothing is left."""
+    if errors:
+        return ""
+    content = sanitize.sanitize(text, engine)
+    if not content.strip():
+        errors["comment"] = "Comment is empty once markup outside the allowed tags is removed."
+    return content
+
+
 def edited_comment(raw: dict[str, list[Any]]) -> tuple[str, dict[str, str]]:
     """The `comment` of an author's edit, checked as a submission's is, and the error about it if any."""
     errors: dict[str, str] = {}

@@ -63,7 +63,8 @@ def export(conn: Connection, out: IO[str], statuses: Iterable[str] = status.ALL,
         select(comments.c.post_id, func.max(comments.c.page), func.min(comments.c.created_at))
         .where(comments.c.status.in_(statuses)).group_by(comments.c.post_id))}
     numbers = post_numbers(sorted(heads))
-    closed = {post_id for post_id in heads if posts.closed(conn, post_id, close_after_days)}
+    chosen = {post["post_id"]: post["comments_open"] for post in posts.choices(conn)}  # one query, not one a post
+    closed = {post_id for post_id in heads if posts.closed_by(conn, post_id, chosen.get(post_id), close_after_days)}
     rows = conn.execute(select(*COLUMNS).where(comments.c.status.in_(statuses))
                         .order_by(comments.c.post_id, comments.c.id).execution_options(yield_per=1000))
     written: Counter[str] = Counter()
